@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from . import validate as validate_cmd
+from . import lock, release, show, validate
 
-COMMANDS = {"validate": validate_cmd}
+COMMANDS = {"validate": validate, "show": show, "lock": lock, "release": release}
 
 
 class _Parser(argparse.ArgumentParser):

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sys
 
-from ..diagnostics import FORMATS, render
+from ..diagnostics import FORMATS
+from ._output import intent_dir, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -18,22 +19,13 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from .. import validate
     from ..intent.rules import RULES
-    from . import default_intent_dir
 
     if args.list_rules:
         for r in RULES.values():
             print(f"{r.id:28} {r.severity.value:8} {r.summary}")
         return 0
-    result = validate(args.directory or default_intent_dir())
-    color = args.format == "text" and not args.no_color and sys.stdout.isatty()
-    docs = {r.id: r.summary for r in RULES.values()}
-    text = render(result.diagnostics, args.format, color=color, rule_docs=docs)
-    if color:
-        from rich.console import Console
-
-        Console(highlight=False, soft_wrap=True).print(text)
-    else:
-        print(text)
+    result = validate(intent_dir(args.directory))
+    print_diagnostics(result.diagnostics, args.format, args.no_color)
     if args.format == "text" and result.ok:
         intent = result.intent
         print(f"valid: {len(intent.sites)} sites, {len(intent.devices)} devices, {len(intent.zones)} zones, "

@@ -98,7 +98,8 @@ NETWORK = {
         }},
         "routing": {"type": "dict", "default": {}, "schema": {
             "igp": _s(allowed=["isis", "ospf"], default="isis"),
-            "isis_area": {"type": "string", "regex": r"[0-9a-fA-F]{2}(\.[0-9a-fA-F]{4}){0,6}", "default": "49.0001"},
+            # IS-IS area; by default 49.00PP from the province code (Jiangxi 36 → 49.0036)
+            "isis_area": {"type": "string", "regex": r"[0-9a-fA-F]{2}(\.[0-9a-fA-F]{4}){1,6}"},
             "ospf_area": {"type": "integer", "min": 0, "default": 0},
             "ldp": {"type": "boolean", "default": True},
         }},
@@ -169,6 +170,7 @@ ZONE = {
         "members": dict(NAME_LIST, default=[]),  # dedicated zones: the departments that may join
         "ipv4": V4NET,  # a dedicated zone's own (department-planned) space
         "ipv6": V6NET,
+        "vrf": {"type": "string", "regex": r"[A-Za-z][A-Za-z0-9_-]{0,30}"},  # VRF name; ZW-<ID> by default
         "rt": {"type": "string", "regex": r"[0-9]+(\.[0-9]+)?:[0-9]+"},  # pinned route target
         "allow": {"type": "list", "default": [], "schema": {"type": "dict", "schema": {
             "from": dict(NAME, required=True),
@@ -187,6 +189,8 @@ UPLINK = {
         "ipsec": {"type": "boolean", "default": False},
         "ipv4": V4NET,  # pinned link subnet
         "ipv6": V6NET,
+        "port": {"type": "integer", "min": 1, "max": 4096},  # pinned local port (the cabling)
+        "peer_port": {"type": "integer", "min": 1, "max": 4096},
     },
 }
 

@@ -1,0 +1,27 @@
+"""Printing shared by the subcommands."""
+from __future__ import annotations
+
+import sys
+
+from ..diagnostics import Diagnostic, render
+
+
+def print_diagnostics(diags: list[Diagnostic], fmt: str = "text", no_color: bool = False, file=None) -> None:
+    """Diagnostics in the chosen format; text is coloured only at a terminal."""
+    from ..intent.rules import RULES
+
+    file = file or sys.stdout
+    color = fmt == "text" and not no_color and file.isatty()
+    text = render(diags, fmt, color=color, rule_docs={r.id: r.summary for r in RULES.values()})
+    if color:
+        from rich.console import Console
+
+        Console(file=file, highlight=False, soft_wrap=True).print(text)
+    else:
+        print(text, file=file)
+
+
+def intent_dir(arg: str | None):
+    from . import default_intent_dir
+
+    return arg or default_intent_dir()

@@ -1,0 +1,36 @@
+"""`netgen lock [DIR]`: record every allocation in netgen.lock (commit it with the intent)."""
+from __future__ import annotations
+
+import sys
+
+from ._output import intent_dir, print_diagnostics
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("lock", help="allocate what is new and record it in netgen.lock",
+                       description="Resolve the intent and write every allocation to netgen.lock beside it. "
+                                   "Existing entries never move; entries whose owner left the intent stay "
+                                   "reserved until `netgen release`.")
+    p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
+    p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the lock file is out of date")
+
+
+def run(args) -> int:
+    from ..model import resolve
+
+    res = resolve(intent_dir(args.directory), locked=args.check)
+    if not res.ok:
+        print_diagnostics(res.diagnostics)
+        return res.exit_code()
+    alloc = res.allocation
+    if args.check:
+        print(f"lock file up to date ({len(res.lock.entries)} entries)")
+        return 0
+    changed = res.write_lock()
+    print(f"{res.lock.path}: {'updated' if changed else 'unchanged'}; {len(alloc.new)} new allocation(s), "
+          f"{len(alloc.orphans)} unreleased orphan(s)", file=sys.stderr)
+    for key in alloc.new:
+        print(f"  + {key} = {res.lock.entries[key]}")
+    for key in alloc.orphans:
+        print(f"  ! {key} = {res.lock.entries.get(key, '?')} (owner gone; `netgen release {key}` frees it)")
+    return 0

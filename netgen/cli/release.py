@@ -1,0 +1,33 @@
+"""`netgen release PATTERN…`: free lock entries (e.g. a removed site's space) for reuse."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ._output import intent_dir
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("release", help="free lock entries so their space can be reused",
+                       description="Remove entries from netgen.lock. A pattern matches a key "
+                                   "(ipv4/pool/jx-nc) or its owner (jx-nc, jx-nc-*); shell wildcards work.")
+    p.add_argument("patterns", nargs="+", metavar="PATTERN")
+    p.add_argument("-C", "--directory", help="intent directory (default: ./inventory)")
+
+
+def run(args) -> int:
+    from ..model.lock import Lock, LockError
+
+    try:
+        lock = Lock.read(Path(intent_dir(args.directory)))
+    except LockError as exc:
+        print(f"error: {exc}")
+        return 2
+    gone = lock.release(args.patterns)
+    if not gone:
+        print("nothing matched; the lock file is unchanged")
+        return 1
+    lock.write()
+    for key in gone:
+        print(f"  - {key}")
+    print(f"released {len(gone)} entr{'y' if len(gone) == 1 else 'ies'} from {lock.path}")
+    return 0

@@ -1,0 +1,69 @@
+"""The lock file: every allocation ever made, kept beside the intent and committed with it.
+
+`netgen.lock` is JSON with one allocation per line, sorted, so a review shows exactly which
+addresses a change allocated. Keys name what owns the value (`ipv4/pool/jx-nc`,
+`ipv4/loopback/jx-pe1`, `ipv4/link/jx-nc-pe1~jx-pe1`, `ipv4/lan/audit@jx/audit`). An entry
+whose owner left the intent stays reserved until the operator releases it.
+"""
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+LOCK_NAME = "netgen.lock"
+FORMAT = 1
+
+
+class LockError(Exception):
+    pass
+
+
+@dataclass
+class Lock:
+    entries: dict[str, str] = field(default_factory=dict)
+    path: Path | None = None
+
+    @classmethod
+    def read(cls, intent_dir: Path) -> "Lock":
+        path = (intent_dir if intent_dir.is_dir() else intent_dir.parent) / LOCK_NAME
+        if not path.exists():
+            return cls({}, path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise LockError(f"{path}: unreadable lock file ({exc}); restore it from version control") from exc
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("allocations"), dict):
+            raise LockError(f"{path}: not a netgen lock file of format {FORMAT}; restore it from version control")
+        entries = data["allocations"]
+        if not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+            raise LockError(f"{path}: allocations must map names to values")
+        return cls(dict(entries), path)
+
+    def dumps(self) -> str:
+        body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(self.entries.items()))
+        return '{\n "format": %d,\n "allocations": {\n%s\n }\n}\n' % (FORMAT, body) if body else \
+            '{\n "format": %d,\n "allocations": {}\n}\n' % FORMAT
+
+    def write(self) -> None:
+        """Atomically replace the lock file (write a temporary file, then rename)."""
+        assert self.path is not None
+        fd, tmp = tempfile.mkstemp(prefix=".netgen.lock.", dir=self.path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(self.dumps())
+            os.replace(tmp, self.path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+
+    def release(self, patterns: list[str]) -> list[str]:
+        """Drop entries whose key, or owner name, matches a pattern; returns the keys dropped."""
+        gone = [k for k in self.entries
+                if any(fnmatch.fnmatchcase(k, p) or fnmatch.fnmatchcase(k.split("/", 2)[-1], p) for p in patterns)]
+        for k in gone:
+            del self.entries[k]
+        return sorted(gone)
