@@ -43,6 +43,7 @@ class Resolver:
         self.links = link_keys(intent)
         self.internet_zone = next((z for z in intent.zones if z["kind"] == "internet"), None)
         self.zones_on = self._zones_on_devices()
+        self.zones_below = self._zones_below()
 
     # ------------------------------------------------------------------ network-wide facts
 
@@ -78,12 +79,37 @@ class Resolver:
                 out[dev["name"]].update(p["from"] for p in self.internet_zone["allow"] if p["via"] == "nat-firewall")
         return out
 
+    def _zones_below(self) -> dict[str, frozenset[str]]:
+        """Zones on a device or on anything that reaches the backbone through it (its uplink
+        children, transitively). A link carries the zones below its lower end."""
+        children: dict[str, list[str]] = {}
+        for _, dev in self.i.devices:
+            for up in dev["uplinks"]:
+                children.setdefault(up["peer"], []).append(dev["name"])
+        out: dict[str, frozenset[str]] = {}
+        for root in self.i.device:  # iterative post-order DFS; a same-site loop is cut
+            stack, on_path = [(root, iter(children.get(root, ())))], {root}
+            while stack:
+                name, it = stack[-1]
+                child = next(it, None)
+                if child is None:
+                    stack.pop()
+                    on_path.discard(name)
+                    acc = set(self.zones_on[name])
+                    for c in children.get(name, ()):
+                        acc |= out.get(c, frozenset())
+                    out[name] = frozenset(acc)
+                elif child not in out and child not in on_path:
+                    on_path.add(child)
+                    stack.append((child, iter(children.get(child, ()))))
+        return out
+
     # ------------------------------------------------------------------ per device
 
-    def _vrfs(self, dev: Map, loopback) -> tuple[Vrf, ...]:
+    def _vrfs(self, zones, loopback) -> tuple[Vrf, ...]:
         central_asn = self.asn.get(self.central["id"]) if self.central else self.i.network["asn"]["base"]
         out = []
-        for zid in sorted(self.zones_on[dev["name"]], key=lambda z: self.i.zone[z]["vpn_id"]):
+        for zid in sorted(zones, key=lambda z: self.i.zone[z]["vpn_id"]):
             z = self.i.zone[zid]
             out.append(Vrf(zid, z.get("vrf") or f"ZW-{zid.upper()}", z["kind"], z["vpn_id"],
                            f"{loopback}:{z['vpn_id']}", z.get("rt") or f"{central_asn}:{z['vpn_id']}"))
@@ -164,13 +190,15 @@ class Resolver:
             ap, bp = a.ports[f"port/{dev['name']}/link:{key}"], a.ports[f"port/{pdev['name']}/link:{key}"]
             inter_as = self.domain[site["id"]] != self.domain[psite["id"]] and \
                 self.asn[self.domain[site["id"]]] != self.asn[self.domain[psite["id"]]]
-            common = dict(bandwidth=up["bandwidth"], transport=up["transport"], ipsec=up["ipsec"], igp=not inter_as)
+            carried = tuple(sorted(self.zones_below[dev["name"]], key=lambda z: self.i.zone[z]["vpn_id"]))
+            common = dict(bandwidth=up["bandwidth"], transport=up["transport"], ipsec=up["ipsec"], igp=not inter_as,
+                          zones=carried)
             ifaces[dev["name"]].append(Interface(ap, "uplink", f"to {pdev['name']} port {bp}", _host(n4, 0),
                                                  _host(n6, 0), peer_device=pdev["name"], peer_port=bp, **common))
             ifaces[pdev["name"]].append(Interface(bp, "downlink", f"to {dev['name']} port {ap}", _host(n4, 1),
                                                   _host(n6, 1), peer_device=dev["name"], peer_port=ap, **common))
             links.append(Link(dev["name"], ap, pdev["name"], bp, n4, n6, up["bandwidth"], up.get("carrier"),
-                              up["transport"], up["ipsec"], inter_as))
+                              up["transport"], up["ipsec"], inter_as, carried))
             if inter_as and n4 is not None:  # carries the loopbacks the multihop VPNv4 sessions need
                 a_as, b_as = self.asn[self.domain[site["id"]]], self.asn[self.domain[psite["id"]]]
                 link_bgp[dev["name"]].append(BgpSession(pdev["name"], str(_host(n4, 1).ip), b_as, "ebgp-link",
@@ -224,7 +252,8 @@ class Resolver:
                 router_id=str(lb4), isis_net=self._isis_net(site, lb4) if lb4 else "",
                 igp=i.network["routing"]["igp"],
                 interfaces=tuple(sorted([loop_if, *ifaces[name]], key=lambda x: (x.port, x.vlan or 0))),
-                vrfs=self._vrfs(dev, lb4),
+                vrfs=self._vrfs(self.zones_on[name], lb4),
+                transit_vrfs=self._vrfs({z for x in ifaces[name] for z in x.zones} - self.zones_on[name], lb4),
                 bgp=tuple(sorted((*self._bgp(site, dev, asn, loopbacks), *link_bgp[name]), key=lambda b: (b.kind, b.peer))),
                 attachments=tuple(sorted(attachments[name], key=lambda x: (x.port, x.vlan))),
                 internet=inet, management=self._management(site, dev),

@@ -54,6 +54,9 @@ class Interface:
     ipsec: bool = False
     igp: bool = False  # runs the IGP (and LDP) on this interface
     nat: bool = False  # the Internet side of an exit
+    # Zones present beyond this link (VRF-lite platforms carry one copy of the link per zone;
+    # MPLS platforms ignore it — labels carry the VPNs).
+    zones: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +74,7 @@ class Link:
     transport: str
     ipsec: bool
     inter_as: bool
+    zones: tuple[str, ...] = ()  # see Interface.zones
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +156,9 @@ class Device:
     isis_net: str
     igp: str
     interfaces: tuple[Interface, ...]
-    vrfs: tuple[Vrf, ...]
+    vrfs: tuple[Vrf, ...]  # zones attached here (or exits' NAT zones)
+    # zones that only pass through (on links, not attached); VRF-lite platforms need them too
+    transit_vrfs: tuple[Vrf, ...]
     bgp: tuple[BgpSession, ...]
     attachments: tuple[Attachment, ...]
     internet: InternetExit | None
