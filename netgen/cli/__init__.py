@@ -10,9 +10,9 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from . import lock, release, show, validate
+from . import build, lock, release, show, validate
 
-COMMANDS = {"validate": validate, "show": show, "lock": lock, "release": release}
+COMMANDS = {"validate": validate, "show": show, "build": build, "lock": lock, "release": release}
 
 
 class _Parser(argparse.ArgumentParser):

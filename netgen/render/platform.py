@@ -1,0 +1,59 @@
+"""Platform descriptors: what a platform is, as data (templates/<platform>/platform.yaml)."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+
+def templates_root() -> Path:
+    """templates/ beside the package (an editable install), or $NETGEN_TEMPLATES."""
+    env = os.environ.get("NETGEN_TEMPLATES")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "templates"
+
+
+@dataclass(frozen=True)
+class Platform:
+    name: str
+    napalm_driver: str  # the napalm driver deploy uses
+    hier_config: str | None  # hier_config platform name for remediation (None: the driver diffs)
+    comment: str  # comment leader in the config syntax
+    suffix: str  # build file suffix
+    loopback: str  # loopback interface name
+    port: str  # physical port name, "{port}" is the logical port number
+    subinterface: str  # "{parent}" and "{vlan}": a zone's sub-interface on a port
+    vrf_lite: bool  # carries zones as per-zone copies of each link (no MPLS)
+    features: tuple[str, ...]  # feature templates, in CLI order
+    directory: Path
+
+    def ifname(self, port: int, vlan: int | None = None, kind: str = "") -> str:
+        if kind == "loopback" or port == 0:
+            return self.loopback
+        name = self.port.format(port=port)
+        return self.subinterface.format(parent=name, port=port, vlan=vlan) if vlan else name
+
+
+class PlatformError(Exception):
+    pass
+
+
+@lru_cache(maxsize=None)
+def load_platform(name: str) -> Platform:
+    directory = templates_root() / name
+    path = directory / "platform.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.name for p in templates_root().iterdir() if (p / "platform.yaml").is_file()))
+        raise PlatformError(f"no templates for platform `{name}` (known: {known})")
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    try:
+        return Platform(
+            name=name, napalm_driver=data["napalm_driver"], hier_config=data.get("hier_config"),
+            comment=data["comment"], suffix=data.get("suffix", ".cfg"), loopback=data["interfaces"]["loopback"],
+            port=data["interfaces"]["port"], subinterface=data["interfaces"]["subinterface"],
+            vrf_lite=bool(data.get("vrf_lite", False)), features=tuple(data["features"]), directory=directory,
+        )
+    except (KeyError, TypeError) as exc:
+        raise PlatformError(f"{path}: missing or malformed key {exc}") from exc
