@@ -9,6 +9,8 @@ import enum
 import json
 import os
 from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
 from typing import Iterable
 
 
@@ -145,6 +147,13 @@ def format_github(diags: list[Diagnostic]) -> str:
     return "\n".join(out)
 
 
+def _uri(path: str) -> str:
+    """A path as a URI reference (SARIF requires one): percent-encoded, `file:` when absolute."""
+    if os.path.isabs(path):
+        return Path(path).as_uri()
+    return quote(path.replace(os.sep, "/"), safe="/", errors="surrogateescape")
+
+
 def format_sarif(diags: list[Diagnostic], rule_docs: dict[str, str] | None = None) -> str:
     """SARIF 2.1.0, the format code-scanning tools ingest."""
     from . import __version__
@@ -154,7 +163,7 @@ def format_sarif(diags: list[Diagnostic], rule_docs: dict[str, str] | None = Non
     level = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.NOTE: "note"}
 
     def loc(l: Location) -> dict:
-        phys: dict = {"artifactLocation": {"uri": l.file.replace(os.sep, "/")}}
+        phys: dict = {"artifactLocation": {"uri": _uri(l.file)}}
         if l.line:
             phys["region"] = {"startLine": l.line, "startColumn": l.col or 1}
         return {"physicalLocation": phys}

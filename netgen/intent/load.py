@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,6 +44,10 @@ _YAML11_NUMBER = re.compile(
     r"|[-+]?[0-9][0-9_]*(:[0-5]?[0-9])+(\.[0-9_]*)?\Z"  # sexagesimal: 1:20 → 80
     r"|[-+]?[0-9][0-9_]*_[0-9_]*\Z"  # 1_000 → 1000
 )
+# Keys whose values are secrets wherever they appear; their values are never printed.
+SECRET_KEY_RE = re.compile(r"(password|passwd|secret|community|psk|pre[-_]?shared|token|(^|[-_])key)$", re.I)
+# What YAML's reader refuses (YAML 1.1 §5.1, libyaml's reader): C0/C1 controls, surrogates, U+FFFE/FFFF.
+_NOT_PRINTABLE = re.compile("[^\x09\x0A\x0D\x20-\x7E\x85\xA0-\uD7FF\uE000-\uFFFD\U00010000-\U0010FFFF]")
 _SPECIAL_FLOAT = {".inf", ".Inf", ".INF", "-.inf", "-.Inf", "-.INF", "+.inf", ".nan", ".NaN", ".NAN"}
 _STR_TAGS = {"tag:yaml.org,2002:str", "!"}  # `!!str 0755` and `! 0755` force a string
 
@@ -64,8 +69,11 @@ def _short_tag(tag: str) -> str:
     return tag.replace("tag:yaml.org,2002:", "!!")
 
 
-def _resolve_plain(text: str) -> tuple[Any, str | None]:
-    """Value of a plain (unquoted) scalar, or a reason it is ambiguous between YAML readers."""
+def _resolve_plain(text: str, shown: str | None = None) -> tuple[Any, tuple[str, str] | None]:
+    """Value of a plain (unquoted) scalar, or why it is ambiguous between YAML readers and what to do.
+
+    `shown` replaces the text in the explanation (a secret's value is never printed).
+    """
     if text in _NULL:
         return None, None
     if text in _TRUE:
@@ -74,12 +82,14 @@ def _resolve_plain(text: str) -> tuple[Any, str | None]:
         return False, None
     if _INT.match(text):
         return int(text), None
+    quoted = f'"{text}"' if shown is None else "in quotes"
+    shown = f"`{text}`" if shown is None else shown
     if _YAML11_BOOL.match(text):
-        return None, (f"`{text}` is read as a boolean by YAML 1.1 tools",
-                      f"write true/false, or quote it (\"{text}\") if you mean the word")
+        return None, (f"{shown} is read as a boolean by YAML 1.1 tools",
+                      f"write true/false, or quote it ({quoted}) if you mean the word")
     if _YAML11_NUMBER.match(text):
-        return None, (f"`{text}` is read as a number other than it looks by YAML 1.1 tools",
-                      f"quote it (\"{text}\") for text, or write the number in plain decimal")
+        return None, (f"{shown} is read as a number other than it looks by YAML 1.1 tools",
+                      f"quote it ({quoted}) for text, or write the number in plain decimal")
     if _FLOAT.match(text) or text in _SPECIAL_FLOAT:
         return float(text.replace(".inf", "inf").replace(".Inf", "inf").replace(".INF", "inf")
                      .replace(".nan", "nan").replace(".NaN", "nan").replace(".NAN", "nan")), None
@@ -90,21 +100,38 @@ class _KeyHolder:
     """Stands in for a parent while a collection that was used as a mapping key is skipped."""
 
 
-def _build(text: str, path: str, diags: list[Diagnostic]) -> Any:
-    """Turn the event stream into Map/Seq/scalars. Appends to diags; returns the root or None."""
+def _syntax_hint(problem: str, line_text: str, column: int, context_line: int | None) -> str:
+    """What to do about a YAML syntax error, in the terms a person editing the file thinks in."""
+    if "\t" in line_text[: column + 1] or "tab" in problem:
+        return "indent with spaces: YAML does not allow tabs for indentation"
+    if "mapping values are not allowed" in problem:
+        return "quote a value that contains `: `, or check this line's indentation"
+    if "did not find expected key" in problem or "'-' indicator" in problem or "<block end>" in problem:
+        return "check this line's indentation: the keys of one mapping, and the items of one list, line up"
+    if "end of stream" in problem and context_line:
+        return f"close the quote or bracket opened at line {context_line}"
+    if "expected ',' or" in problem and context_line:
+        return f"close the bracket opened at line {context_line}, or separate its items with commas"
+    return "fix the YAML syntax at this position"
+
+
+def _build(text: str, path: str, diags: list[Diagnostic]) -> tuple[Any, Location]:
+    """Turn the event stream into Map/Seq/scalars. Appends to diags; returns the root (or None)
+    and where it starts."""
     stack: list[list] = []  # frames: [container, pending_key or _NO_KEY]
     no_key = object()
     bad_key = object()
     root: Any = None
+    root_loc = Location(path, 1, 1)
     docs = 0
 
     def loc(mark) -> Location:
         return Location(path, mark.line + 1, mark.column + 1)
 
     def add(value: Any, mark) -> None:
-        nonlocal root
+        nonlocal root, root_loc
         if not stack:
-            root = value
+            root, root_loc = value, loc(mark)
             return
         frame = stack[-1]
         cont = frame[0]
@@ -162,7 +189,9 @@ def _build(text: str, path: str, diags: list[Diagnostic]) -> Any:
                                        "remove the tag: intent files hold plain data only, never code"))
                     value = None
                 elif ev.implicit[0]:  # plain scalar
-                    value, ambiguity = _resolve_plain(ev.value)
+                    key = stack[-1][1] if stack and isinstance(stack[-1][0], Map) else None
+                    secret = isinstance(key, str) and SECRET_KEY_RE.search(key)
+                    value, ambiguity = _resolve_plain(ev.value, f"the value of `{key}`" if secret else None)
                     if ambiguity:
                         diags.append(_diag("yaml.ambiguous", ambiguity[0], loc(ev.start_mark), ambiguity[1]))
                 else:
@@ -177,7 +206,7 @@ def _build(text: str, path: str, diags: list[Diagnostic]) -> Any:
                     diags.append(_diag("yaml.too-deep", f"nesting deeper than {MAX_DEPTH} levels",
                                        loc(ev.start_mark), "the intent format nests a few levels only: "
                                        "check the indentation", fatal=True))
-                    return None
+                    return None, root_loc
                 m = ev.start_mark
                 if stack and isinstance(stack[-1][0], Map) and stack[-1][1] is no_key:
                     diags.append(_diag("yaml.complex-key", "a mapping key must be a plain string",
@@ -200,27 +229,37 @@ def _build(text: str, path: str, diags: list[Diagnostic]) -> Any:
                 if docs > 1:
                     diags.append(_diag("yaml.multi-document", "more than one YAML document in one file",
                                        loc(ev.start_mark), "split the documents into separate files", fatal=True))
-                    return None
+                    return None, root_loc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        where = loc(mark) if mark else Location(path)
         problem = exc.problem or "invalid YAML"
-        hint = "fix the YAML syntax at this position"
         lines = text.splitlines()
         line_text = lines[mark.line] if mark and mark.line < len(lines) else ""
-        if "\t" in line_text[: mark.column + 1] or "tab" in problem:
-            hint = "indent with spaces: YAML does not allow tabs for indentation"
-        ctx = f" ({exc.context})" if exc.context else ""
-        diags.append(_diag("yaml.syntax", f"YAML syntax error: {problem}{ctx}", where, hint, fatal=True))
-        return None
-    except yaml.YAMLError as exc:  # reader errors (control characters) carry a position too
-        pos = getattr(exc, "position", None)
-        line = text.count("\n", 0, pos) + 1 if pos is not None else 0
-        col = pos - (text.rfind("\n", 0, pos) + 1) + 1 if pos is not None else 0
-        diags.append(_diag("yaml.syntax", f"unreadable YAML: {getattr(exc, 'reason', exc)}",
-                           Location(path, line, col), "remove the control character", fatal=True))
-        return None
-    return root
+        # Where the unfinished construct (quote, bracket, block) began, when that is elsewhere.
+        start = exc.context_mark if exc.context_mark and mark and (exc.context_mark.line, exc.context_mark.column) \
+            != (mark.line, mark.column) else None
+        ctx = f" ({exc.context}{f' started at line {start.line + 1}' if start else ''})" if exc.context else ""
+        hint = _syntax_hint(problem, line_text, mark.column if mark else 0, start.line + 1 if start else None)
+        if mark and start and mark.line >= len(lines):  # the file ended first: point at the opening
+            where, related = loc(start), ()
+        else:
+            where, related = (loc(mark) if mark else Location(path)), ((loc(start),) if start else ())
+        diags.append(_diag("yaml.syntax", f"YAML syntax error: {problem}{ctx}", where, hint, fatal=True,
+                           related=related))
+        return None, root_loc
+    except yaml.YAMLError as exc:  # the reader refuses a character; find it in the text (the C
+        bad = _NOT_PRINTABLE.search(text)  # reader counts UTF-8 bytes, the Python one characters)
+        if bad is None:  # pragma: no cover - every reader error is a refused character
+            diags.append(_diag("yaml.syntax", f"unreadable YAML: {exc}", Location(path), fatal=True))
+            return None, root_loc
+        pos = bad.start()
+        line = text.count("\n", 0, pos) + 1
+        col = pos - (text.rfind("\n", 0, pos) + 1) + 1
+        diags.append(_diag("yaml.syntax", f"unreadable YAML: control character U+{ord(bad.group()):04X} is not "
+                           "allowed", Location(path, line, col), "remove the character (or, inside a quoted "
+                           "string, write it as an escape such as \\x1b)", fatal=True))
+        return None, root_loc
+    return root, root_loc
 
 
 def load_file(file: Path, display: str | None = None) -> tuple[Document | None, list[Diagnostic]]:
@@ -228,9 +267,12 @@ def load_file(file: Path, display: str | None = None) -> tuple[Document | None, 
     path = display or relpath(str(file))
     diags: list[Diagnostic] = []
     try:
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return None, [_diag("load.too-large", f"file is {size} bytes; the limit is {MAX_FILE_BYTES}",
+        st = file.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block, /dev/zero never end
+            return None, [_diag("load.unreadable", "not a regular file (a device, pipe, socket or directory)",
+                                Location(path), "intent files are plain files; remove it or rename it", fatal=True)]
+        if st.st_size > MAX_FILE_BYTES:
+            return None, [_diag("load.too-large", f"file is {st.st_size} bytes; the limit is {MAX_FILE_BYTES}",
                                 Location(path), "split it into one file per region", fatal=True)]
         raw = file.read_bytes()
     except OSError as exc:
@@ -241,9 +283,11 @@ def load_file(file: Path, display: str | None = None) -> tuple[Document | None, 
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         col = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        utf16 = raw[:2] in (b"\xff\xfe", b"\xfe\xff")
         return None, [_diag("load.encoding", f"not UTF-8: byte 0x{raw[exc.start]:02x} cannot be decoded",
-                            Location(path, line, col), "save the file as UTF-8", fatal=True)]
-    root = _build(text, path, diags)
+                            Location(path, line, col), "save the file as UTF-8" + (
+                                " (it is UTF-16, as some Windows editors save)" if utf16 else ""), fatal=True)]
+    root, root_loc = _build(text, path, diags)
     if any(d.fatal for d in diags):
         return None, diags
     if root is None:
@@ -252,8 +296,7 @@ def load_file(file: Path, display: str | None = None) -> tuple[Document | None, 
         return None, diags
     if not isinstance(root, Map):
         what = "a list" if isinstance(root, Seq) else f"a single value ({type(root).__name__})"
-        diags.append(_diag("load.not-mapping", f"the top level is {what}, not a mapping",
-                           Location(path, getattr(root, "line", 1), getattr(root, "col", 1)),
+        diags.append(_diag("load.not-mapping", f"the top level is {what}, not a mapping", root_loc,
                            "start the file with section keys such as `sites:` or `zones:`"))
         return None, diags
     return Document(path, root), diags

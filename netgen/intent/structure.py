@@ -8,14 +8,14 @@ from typing import Any, Iterator
 from cerberus import errors as E
 
 from ..diagnostics import Diagnostic, Location, Severity
-from .load import Document
+from .load import SECRET_KEY_RE, Document
 from .schema import FILE_SCHEMA, SECRET_REF_RE, apply_defaults, make_validator
 from .tree import Map, Seq, locate
 
+# The advice at the end of a check_with message ("...: did you mean X?", "...: use ...").
+_ADVICE_RE = re.compile(r"(.*): ((?:did you mean|use|write) .*)\Z", re.S)
 _TYPE_WORDS = {"string": "text", "integer": "a whole number", "dict": "a mapping (key: value)",
                "list": "a list", "boolean": "true or false", "number": "a number"}
-# Keys whose values are secrets wherever they appear; their values are never printed.
-SECRET_KEY_RE = re.compile(r"(password|passwd|secret|community|psk|pre[-_]?shared|token|(^|[-_])key)$", re.I)
 
 
 def _what(value: Any) -> str:
@@ -45,15 +45,18 @@ def _leaves(errs) -> Iterator[E.ValidationError]:
 def _schema_at(path: tuple) -> dict | None:
     """The mapping schema that applies at a document path (for did-you-mean hints)."""
     schema: Any = FILE_SCHEMA
+    any_key = None  # the rules every key of a free-form mapping (`valuesrules`) shares
     for step in path:
         if isinstance(step, int):
             continue
-        rules = schema.get(step) if isinstance(schema, dict) else None
+        rules, any_key = any_key or (schema.get(step) if isinstance(schema, dict) else None), None
         if rules is None:
             return None
         if rules.get("type") == "list":
             rules = rules.get("schema", {})
         schema = rules.get("schema")
+        if schema is None:
+            any_key = rules.get("valuesrules")
     return schema if isinstance(schema, dict) else None
 
 
@@ -78,7 +81,8 @@ def _translate(err: E.ValidationError, doc: Document) -> Diagnostic:
             loc = parent.where(key, of="key")
         known = sorted(_schema_at(path[:-1]) or {})
         close = difflib.get_close_matches(str(key), known, n=1)
-        hint = f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}"
+        hint = (f"did you mean `{close[0]}`?" if close else f"known keys here: {', '.join(known)}" if known
+                else "remove it, or check its indentation")
         return Diagnostic("schema.unknown-key", Severity.ERROR, f"unknown key `{key}` in {_field(path[:-1])}", loc, hint)
     if code == E.REQUIRED_FIELD.code:
         return Diagnostic("schema.required", Severity.ERROR, f"missing required key `{key}` in {_field(path[:-1])}",
@@ -105,9 +109,13 @@ def _translate(err: E.ValidationError, doc: Document) -> Diagnostic:
         return Diagnostic("schema.excludes", Severity.ERROR, f"{field} cannot be given together with "
                           f"`{', '.join(err.constraint) if isinstance(err.constraint, list) else err.constraint}`",
                           loc, "keep only one of them")
-    # check_with errors carry their own explanation
+    # check_with errors carry their own explanation, and often the fix after a colon:
+    # "`10.36.1.0/16` has host bits set: did you mean 10.36.0.0/16?" — that part is the hint.
     message = err.info[0] if err.info and isinstance(err.info[0], str) else f"{field} is invalid ({err.rule})"
-    return Diagnostic("schema.value", Severity.ERROR, f"{field}: {message}", loc)
+    advice = _ADVICE_RE.match(message)
+    if advice:
+        message, hint = advice.group(1), advice.group(2)
+    return Diagnostic("schema.value", Severity.ERROR, f"{field}: {message}", loc, hint)
 
 
 def locate_parent(root: Any, path: tuple) -> Any:
