@@ -164,6 +164,19 @@ class Device:
     internet: InternetExit | None
     management: Management
 
+    # Derived look-ups, so templates print instead of searching.
+    def zone_vrf(self, zone: str) -> Vrf:
+        """The VRF a zone has on this device, attached or transit (VRF-lite platforms name a
+        zone's copy of a link and its VRF by it)."""
+        for v in (*self.vrfs, *self.transit_vrfs):
+            if v.zone == zone:
+                return v
+        raise KeyError(f"{self.name}: zone {zone!r} has no VRF on this device")
+
+    def sessions(self, family: str) -> tuple[BgpSession, ...]:
+        """This device's BGP sessions that carry `family` (ipv4-unicast, vpnv4, vpnv6), in model order."""
+        return tuple(s for s in self.bgp if family in s.families)
+
 
 @dataclass(frozen=True, slots=True)
 class Site:
