@@ -162,6 +162,7 @@ class Resolver:
             snmp_user=snmp.get("user"), snmp_auth=snmp.get("auth", "sha256"), snmp_auth_key=snmp.get("auth_key"),
             snmp_priv=snmp.get("priv", "aes128"), snmp_priv_key=snmp.get("priv_key"),
             ssh_only=login["ssh_only"], max_failures=login["max_failures"], lockout_minutes=login["lockout_minutes"],
+            failure_window_minutes=login["lockout_minutes"],
             idle_timeout_minutes=login["idle_timeout_minutes"], password_min_length=login["password_min_length"],
             acl=tuple(sec["management_acl"]), banner=sec["banner"], address=dev.get("mgmt"),
         )
@@ -238,8 +239,9 @@ class Resolver:
             if dev.get("internet") and self.internet_zone is not None:
                 x = dev["internet"]
                 port = a.ports[f"port/{name}/internet"]
+                pool = ipaddress.IPv4Network(x["nat_pool"])
                 inet = InternetExit(x["isp"], ipaddress.IPv4Interface(x["address"]), ipaddress.IPv4Address(x["gateway"]),
-                                    ipaddress.IPv4Network(x["nat_pool"]), port, dev["firewall"], nat_from)
+                                    pool, port, dev["firewall"], nat_from, pool.network_address, pool.broadcast_address)
                 ifaces[name].append(Interface(port, "internet", f"Internet via {x['isp']}",
                                               ipaddress.IPv4Interface(x["address"]), vrf=self.internet_zone["id"],
                                               nat=True))

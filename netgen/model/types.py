@@ -111,6 +111,9 @@ class InternetExit:
     firewall: bool
     # zones whose traffic may leave through NAT (from the internet zone's `allow`)
     nat_from: tuple[str, ...] = ()
+    # the NAT pool as the address range platforms configure (first and last address of nat_pool)
+    nat_first: ipaddress.IPv4Address | None = None
+    nat_last: ipaddress.IPv4Address | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,8 @@ class Management:
     ssh_only: bool
     max_failures: int
     lockout_minutes: int
+    # the period in which max_failures count (VRP `retry-interval`) [design: the lockout period]
+    failure_window_minutes: int
     idle_timeout_minutes: int
     password_min_length: int
     acl: tuple[str, ...]

@@ -22,8 +22,21 @@ def _iface(value):
         else ipaddress.ip_interface(str(value))
 
 
+_UNIT = {"K": 1, "M": 1000, "G": 1000 ** 2, "T": 1000 ** 3}  # kbit/s per unit of a bandwidth ("10G")
+
+
+def _bandwidth(value: str, per: int) -> int:
+    """A bandwidth as the intent writes it (`100M`, `2.5G`) in a platform's unit of `per` kbit/s."""
+    kbps = round(float(value[:-1]) * _UNIT[value[-1]])
+    if kbps % per:
+        raise jinja2.UndefinedError(f"bandwidth {value} is not a whole number of {per} kbit/s")
+    return kbps // per
+
+
 # Formatting only: how a platform spells a value the model already holds.
 FILTERS = {
+    "kbps": lambda v: _bandwidth(v, 1),  # 10G → 10000000 (Comware `bandwidth`, kbit/s)
+    "mbps": lambda v: _bandwidth(v, 1000),  # 10G → 10000 (VRP `bandwidth`, Mbit/s)
     "ip": lambda v: str(_iface(v).ip),  # 10.0.0.1/31 → 10.0.0.1
     "prefixlen": lambda v: _iface(v).network.prefixlen,
     "netmask": lambda v: str(_iface(v).network.netmask),  # → 255.255.255.254
