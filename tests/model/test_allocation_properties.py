@@ -84,6 +84,14 @@ def write_intent(root: Path, tree: list, attach: set[str], order: int = 1) -> li
     return ids
 
 
+def write_with_attachments(root: Path, tree: list, bits: int) -> tuple[list[str], set[str]]:
+    """Write the tree with department d1 attached at the sites the bits select."""
+    ids = write_intent(root, tree, set())
+    attach = {s for i, s in enumerate(ids) if bits >> (i % 16) & 1}
+    write_intent(root, tree, attach)
+    return ids, attach
+
+
 codes = st.lists(st.integers(1, 30), min_size=1, max_size=3, unique=True)
 towns = st.lists(st.integers(100, 130), max_size=2, unique=True)
 counties = st.lists(st.tuples(st.integers(1, 40), towns), max_size=3, unique_by=lambda t: t[0])
@@ -130,9 +138,7 @@ def check_invariants(res):
 def test_allocations_never_overlap_and_nest_in_their_parents(tree, attach_bits):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "intent"
-        ids = write_intent(root, tree, set())
-        attach = {s for i, s in enumerate(ids) if attach_bits >> (i % 16) & 1}
-        write_intent(root, tree, attach)
+        _, attach = write_with_attachments(root, tree, attach_bits)
         res = resolve(root)
         assert res.ok, [str(d.location) + " " + d.message for d in res.diagnostics]
         check_invariants(res)
@@ -143,9 +149,7 @@ def test_allocations_never_overlap_and_nest_in_their_parents(tree, attach_bits):
 def test_insert_delete_reorder_leave_every_other_allocation_alone(tree, new_town, attach_bits):
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "intent"
-        ids = write_intent(root, tree, set())
-        attach = {s for i, s in enumerate(ids) if attach_bits >> (i % 16) & 1}
-        write_intent(root, tree, attach)
+        ids, attach = write_with_attachments(root, tree, attach_bits)
         first = resolve(root)
         assert first.ok
         first.write_lock()
