@@ -92,7 +92,6 @@ def write_with_attachments(root: Path, tree: list, bits: int) -> tuple[list[str]
     return ids, attach
 
 
-codes = st.lists(st.integers(1, 30), min_size=1, max_size=3, unique=True)
 towns = st.lists(st.integers(100, 130), max_size=2, unique=True)
 counties = st.lists(st.tuples(st.integers(1, 40), towns), max_size=3, unique_by=lambda t: t[0])
 cities = st.lists(st.tuples(st.integers(1, 20), counties), min_size=1, max_size=3, unique_by=lambda t: t[0])
