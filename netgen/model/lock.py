@@ -61,9 +61,31 @@ class Lock:
             raise
 
     def release(self, patterns: list[str]) -> list[str]:
-        """Drop entries whose key, or owner name, matches a pattern; returns the keys dropped."""
-        gone = [k for k in self.entries
-                if any(fnmatch.fnmatchcase(k, p) or fnmatch.fnmatchcase(k.split("/", 2)[-1], p) for p in patterns)]
+        """Drop entries whose key, or any owner named in it, matches a pattern; returns the keys dropped.
+
+        `jx-nc-xyz*` thus frees a site's pool and LANs, its devices' loopbacks, links and ports,
+        and the ports its neighbours gave to those links."""
+        gone = [k for k in self.entries if any(fnmatch.fnmatchcase(name, p) for name in _names(k) for p in patterns)]
         for k in gone:
             del self.entries[k]
         return sorted(gone)
+
+
+def _names(key: str) -> set[str]:
+    """The key and the owners it names (never its family or kind): `ipv4/pool/jx-nc` → jx-nc;
+    `ipv4/link/a~b` → a~b, a, b; `ipv4/lan/audit@jx/audit` → audit@jx/audit, audit, jx;
+    `port/jx-pe1/link:a~b` → jx-pe1, a~b, a, b; `port/jx-pe1/access:audit` → jx-pe1, audit."""
+    parts = key.split("/", 2)
+    names = {key}
+    if parts[0] == "port" and len(parts) == 3:
+        names.add(parts[1])
+        owner = parts[2].split(":", 1)[-1]
+    else:
+        owner = parts[-1]
+    names.add(owner)
+    if "@" in owner:
+        dept, _, rest = owner.partition("@")
+        names |= {dept, rest.split("/", 1)[0]}
+    else:
+        names |= set(owner.split("#")[0].split("~"))
+    return names
