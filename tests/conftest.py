@@ -6,8 +6,28 @@ from pathlib import Path
 
 import pytest
 
+pytest_plugins = ["tests.labkit"]  # the `lab` fixture, for every test that runs a lab
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "inventory"
+
+
+NEW_COUNTY = """
+  - id: jx-nc-xj
+    name: 新建区
+    level: county
+    code: 360112
+    parent: jx-nc
+    devices:
+      - name: jx-nc-xj-pe1
+        role: pe
+        platform: huawei_vrp
+        vendor: huawei
+        model: AR6280
+        funding: local
+        uplinks:
+          - {peer: jx-nc-pe2, bandwidth: 1G, carrier: china-unicom}
+"""
 
 
 class IntentDir:
@@ -33,6 +53,14 @@ class IntentDir:
         text = self.read(rel)
         assert old in text, f"{old!r} not found in {rel}"
         self.write(rel, text.replace(old, new, count))
+
+    def add_county(self) -> str:
+        """The everyday change: a new county (新建区) under Nanchang with a department on it.
+        Returns the new device's name."""
+        self.write("sites/jiangxi/nanchang.yaml", self.read("sites/jiangxi/nanchang.yaml") + NEW_COUNTY)
+        self.replace("departments.yaml", "      - {site: jx-nc-ncx-lt}\n",
+                     "      - {site: jx-nc-ncx-lt}\n      - {site: jx-nc-xj}\n")
+        return "jx-nc-xj-pe1"
 
     def line_of(self, rel: str, needle: str, nth: int = 1) -> int:
         """1-based line number of the nth line containing `needle`."""

@@ -10,9 +10,11 @@ import sys
 from pathlib import Path
 
 from .. import __version__
-from . import build, lock, release, show, validate
+from . import apply, approve, build, diff, lab, lock, plan, release, show, validate, verify
 
-COMMANDS = {"validate": validate, "show": show, "build": build, "lock": lock, "release": release}
+COMMANDS = {"validate": validate, "show": show, "build": build, "lock": lock, "release": release, "plan": plan,
+            "approve": approve, "apply": apply, "diff": diff, "lab": lab,
+            "verify": verify}
 
 
 class _Parser(argparse.ArgumentParser):

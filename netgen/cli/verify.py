@@ -1,0 +1,65 @@
+"""`netgen verify [DIR]`: check the running network against the intent."""
+from __future__ import annotations
+
+import json
+import sys
+
+from ._deploy import add_target_options, console, load_secrets
+from ._output import intent_dir
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("verify", help="check the running network against the intent",
+                       description="Through napalm getters: every BGP session the model expects is established, no "
+                                   "zone has a route into the management block, only the Internet zone has a "
+                                   "default route. In a lab (--lab), also pings from the department hosts: "
+                                   "within each zone everything reaches, across zones nothing leaks, the Internet "
+                                   "only through an exit's NAT firewall. Exit 1 on any violation.")
+    p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
+    p.add_argument("--limit", nargs="+", metavar="TERM", help="only these devices / sites / groups (as in plan)")
+    p.add_argument("--format", choices=("text", "json"), default="text")
+    p.add_argument("--all", action="store_true", help="list passed checks too, not only violations")
+    p.add_argument("--no-probes", action="store_true", help="lab: skip the pings, check getters only")
+    p.add_argument("--no-color", action="store_true")
+    add_target_options(p)
+
+
+def run(args) -> int:
+    from ..deploy.inventory import Target
+    from ..deploy.secrets import SecretError
+    from ..deploy.session import DeployError
+    from ..verify import verify
+
+    src = intent_dir(args.directory)
+    try:
+        report = verify(src, Target(args.lab), args.limit, load_secrets(args, src), args.workers,
+                        probes=not args.no_probes)
+    except (DeployError, SecretError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if args.format == "json":
+        print(json.dumps({"target": report.target, "ok": report.ok,
+                          "findings": [f.__dict__ for f in report.findings], "not_probed": report.not_probed},
+                         ensure_ascii=False, indent=1))
+        return 0 if report.ok else 1
+    from rich.table import Table
+    from rich.markup import escape
+
+    con = console(no_color=args.no_color)
+    shown = report.findings if args.all else report.violations
+    if shown:
+        t = Table(title=f"verify ({report.target})")
+        for col in ("check", "subject", "zones", "result"):
+            t.add_column(col)
+        for f in shown:
+            t.add_row(f.check, escape(f.subject), escape(f.zones), f"[{'green' if f.ok else 'red'}]{escape(f.detail)}[/]")
+        con.print(t)
+    for note in report.not_probed:
+        con.print(f"[dim]not probed: {escape(note)}[/]")
+    counts: dict[str, list[int]] = {}
+    for f in report.findings:
+        c = counts.setdefault(f.check, [0, 0])
+        c[0 if f.ok else 1] += 1
+    summary = ", ".join(f"{k} {v[0]}/{v[0] + v[1]}" for k, v in sorted(counts.items()))
+    con.print(f"{'OK' if report.ok else 'FAILED'}: {len(report.violations)} violation(s) — {summary}")
+    return 0 if report.ok else 1

@@ -1,0 +1,52 @@
+"""Department hosts, the Internet, and the exits' NAT firewall (nftables) in the lab."""
+from __future__ import annotations
+
+from .system import ip_batch, run
+from .topology import INTERNET_HOST4, ExitSpec, HostSpec, Topology
+
+
+def configure_host(h: HostSpec) -> None:
+    lines = ["link set lo up", "link set eth0 up"]
+    if h.ipv4:
+        lines += [f"addr replace {h.ipv4} dev eth0", f"route replace default via {h.gateway4}"]
+    if h.ipv6:
+        lines += [f"addr replace {h.ipv6} dev eth0 nodad", f"route replace default via {h.gateway6}"]
+    ip_batch(lines, h.netns)
+
+
+def configure_internet(topo: Topology) -> None:
+    """The Internet: the ISP gateway of each exit, a server, and a route back to each NAT pool
+    only — department LANs are not routable on the Internet."""
+    lines = ["link set lo up", f"addr replace {INTERNET_HOST4} dev lo"]
+    for x in topo.exits:
+        lines += [f"link set {x.inet_ifname} up", f"addr replace {x.gateway}/{x.address.network.prefixlen} "
+                  f"dev {x.inet_ifname}", f"route replace {x.nat_pool} via {x.address.ip}"]
+    ip_batch(lines, topo.internet_netns)
+
+
+def nat_firewall(x: ExitSpec) -> str:
+    """The exit's ruleset, in its internet VRF: source NAT to the model's pool on the way out,
+    and a stateful firewall that lets nothing in from the Internet that was not asked for."""
+    return f"""table inet netgen-exit
+delete table inet netgen-exit
+table inet netgen-exit {{
+  chain forward {{
+    type filter hook forward priority filter; policy accept;
+    iifname "{x.ifname}" ct state established,related accept
+    iifname "{x.ifname}" counter drop comment "default deny from the Internet"
+  }}
+  chain input {{
+    type filter hook input priority filter; policy accept;
+    iifname "{x.ifname}" ct state established,related accept
+    iifname "{x.ifname}" counter drop
+  }}
+  chain postrouting {{
+    type nat hook postrouting priority srcnat; policy accept;
+    oifname "{x.ifname}" ip saddr != {x.address.ip} snat ip to {x.nat_first}-{x.nat_last}
+  }}
+}}
+"""
+
+
+def configure_exit(x: ExitSpec) -> None:
+    run(["ip", "netns", "exec", x.vrf_netns, "nft", "-f", "-"], input=nat_firewall(x))

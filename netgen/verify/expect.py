@@ -1,0 +1,141 @@
+"""What the intent says the running network must show — derived from the model and the zones'
+policies, independent of how it is checked.
+
+- sessions: every BGP session of the model (both ends in scope) is established;
+- routes: no zone VRF has a route into the management block; only the Internet zone's VRF has
+  a default route (the Internet is reached only through an exit's NAT firewall);
+- reachability (lab probes): within a zone every department LAN reaches every other; across
+  zones nothing reaches anything unless the target zone's `allow` names the source zone (and
+  then it must pass a controlled interface the lab does not emulate, so it is reported, not
+  probed); Internet-zone LANs reach the Internet, no other zone does, and nothing on the
+  Internet reaches a department LAN.
+"""
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from ..lab.topology import INTERNET_HOST4, HostSpec, Topology
+from ..model.types import Network
+
+
+MESH, RING = 12, 3
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    device: str
+    peer: str  # peer device
+    address: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RouteCheck:
+    device: str
+    vrf: str
+    zone: str
+    destination: str  # a prefix that must NOT be routed in this VRF
+    why: str
+    exact: bool = False  # only this very prefix (the default route), not what covers or lies inside it
+
+
+@dataclass(frozen=True)
+class Probe:
+    source: HostSpec | None  # None: from the Internet
+    destination: str  # address
+    dest_label: str
+    src_zone: str
+    dst_zone: str
+    expect: bool  # True: must reach; False: must not
+    why: str
+
+
+@dataclass
+class Expectations:
+    sessions: list[SessionCheck]
+    routes: list[RouteCheck]
+    probes: list[Probe]
+    not_probed: list[str]  # allowed cross-zone paths the lab cannot emulate, said out loud
+
+
+def sessions(network: Network, devices: set[str]) -> list[SessionCheck]:
+    return [SessionCheck(name, s.peer, s.peer_address, s.kind)
+            for name in sorted(devices) for s in network.devices[name].bgp if s.peer in devices]
+
+
+def routes(network: Network, devices: set[str], management: list[str]) -> list[RouteCheck]:
+    out = []
+    for name in sorted(devices):
+        d = network.devices[name]
+        for v in (*d.vrfs, *d.transit_vrfs):
+            for block in management:
+                out.append(RouteCheck(name, v.name, v.zone, block, "nothing reaches the management zone"))
+            if v.kind != "internet":
+                out.append(RouteCheck(name, v.name, v.zone, "0.0.0.0/0",
+                                      "only the Internet zone has a default route (no Internet from this zone)",
+                                      exact=True))
+    return out
+
+
+def allowed(intent, src_zone: str, dst_zone: str) -> str | None:
+    """The controlled interface traffic from src_zone into dst_zone must pass, or None (denied)."""
+    z = intent.zone.get(dst_zone)
+    for rule in (z.get("allow") or []) if z else []:
+        if rule["from"] == src_zone:
+            return rule["via"]
+    return None
+
+
+def probes(topo: Topology, intent, per_pair: int = 2) -> tuple[list[Probe], list[str]]:
+    by_zone: dict[str, list[HostSpec]] = {}
+    for h in topo.hosts:
+        if h.ipv4:
+            by_zone.setdefault(h.zone, []).append(h)
+    zone_space = {z: {h.ipv4.ip for h in hs} for z, hs in by_zone.items()}
+    out: list[Probe] = []
+    not_probed: list[str] = []
+    for zone, hosts in sorted(by_zone.items()):
+        # Full mesh for a small zone; a big one: each LAN reaches the next few in a ring, which
+        # still covers every LAN as source and as destination.
+        ahead = len(hosts) - 1 if len(hosts) <= MESH else RING
+        for i, a in enumerate(hosts):
+            for k in range(1, ahead + 1):
+                b = hosts[(i + k) % len(hosts)]
+                out.append(Probe(a, str(b.ipv4.ip), b.label, zone, zone, True, "same zone"))
+    for src, shosts in sorted(by_zone.items()):
+        for dst, dhosts in sorted(by_zone.items()):
+            if src == dst:
+                continue
+            via = allowed(intent, src, dst)
+            if via:
+                not_probed.append(f"{src} → {dst}: allowed via {via}, which the lab does not emulate")
+                continue
+            # Overlap across zones is legal: a destination address that also exists in the source's
+            # own zone would be answered there, so it proves nothing.
+            targets = [h for h in dhosts if h.ipv4.ip not in zone_space[src]][:per_pair]
+            for i, b in enumerate(targets):
+                a = shosts[i % len(shosts)]
+                out.append(Probe(a, str(b.ipv4.ip), b.label, src, dst, False, f"zone {dst} denies {src}"))
+    if topo.exits:
+        inet = str(INTERNET_HOST4.ip)
+        for zone, hosts in sorted(by_zone.items()):
+            kind = intent.zone[zone]["kind"] if zone in intent.zone else ""
+            for h in hosts if kind == "internet" else hosts[:per_pair]:
+                out.append(Probe(h, inet, "the Internet", zone, "(Internet)", kind == "internet",
+                                 "Internet access through an exit's NAT firewall" if kind == "internet"
+                                 else f"zone {zone} has no Internet access"))
+        for zone, hosts in sorted(by_zone.items()):
+            for h in hosts[:per_pair]:
+                out.append(Probe(None, str(h.ipv4.ip), h.label, "(Internet)", zone, False,
+                                 "the firewall lets nothing in from the Internet"))
+    return out, not_probed
+
+
+def management_blocks(intent) -> list[str]:
+    out = []
+    for fam in ("ipv4",):
+        block = intent.network["addressing"].get(fam, {}).get("management")
+        if block:
+            out.append(str(ipaddress.ip_network(block)))
+    return out

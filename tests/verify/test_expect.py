@@ -1,0 +1,103 @@
+"""What verify expects, derived from the example intent — and how route answers are read.
+No lab needed: the probes are checked as a list, the route logic against answers in napalm's
+get_route_to shape."""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from netgen.lab.topology import build_topology
+from netgen.model import resolve
+from netgen.verify import expect
+from netgen.verify.checks import routes_into
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "inventory"
+
+
+@lru_cache(maxsize=None)
+def example():
+    res = resolve(EXAMPLE)
+    return res.network, res.intent
+
+
+def probes():
+    net, intent = example()
+    return expect.probes(build_topology(net, "ngt"), intent)
+
+
+def test_every_lan_reaches_and_is_reached_within_its_zone():
+    plist, _ = probes()
+    topo = build_topology(example()[0], "ngt")
+    same = [p for p in plist if p.expect and p.src_zone == p.dst_zone]
+    for h in topo.hosts:
+        if len([x for x in topo.hosts if x.zone == h.zone]) == 1:
+            continue  # alone in its zone: nothing to reach
+        assert any(p.source.netns == h.netns for p in same), h.label
+        assert any(p.destination == str(h.ipv4.ip) and p.dst_zone == h.zone for p in same), h.label
+    public = [h for h in topo.hosts if h.zone == "public"]
+    assert len(public) > expect.MESH  # a big zone: a ring, not a full mesh
+    assert len([p for p in same if p.dst_zone == "public"]) == len(public) * expect.RING
+
+
+def test_cross_zone_probes_expect_isolation_and_skip_overlapping_addresses():
+    plist, not_probed = probes()
+    cross = [p for p in plist if p.src_zone != p.dst_zone and "(Internet)" not in (p.src_zone, p.dst_zone)]
+    assert cross and not any(p.expect for p in cross)
+    pairs = {(p.src_zone, p.dst_zone) for p in cross}
+    assert ("audit", "treasury") in pairs and ("office", "internet") in pairs
+    # audit and emergency share 172.20.0.0/16 (legal: separate VPNs): a probe to an address the
+    # source zone also has would be answered in the source zone — such targets are never used.
+    topo = build_topology(example()[0], "ngt")
+    space = {}
+    for h in topo.hosts:
+        space.setdefault(h.zone, set()).add(str(h.ipv4.ip))
+    assert not any(p.destination in space[p.src_zone] for p in cross)
+    # allowed paths through a controlled interface are named, not probed
+    assert any("internet → public: allowed via secure-access" in n for n in not_probed)
+    assert ("internet", "public") not in pairs
+
+
+def test_only_the_internet_zone_is_expected_to_reach_the_internet():
+    plist, _ = probes()
+    out = [p for p in plist if p.dst_zone == "(Internet)"]
+    assert {p.src_zone for p in out if p.expect} == {"internet"}
+    assert any(not p.expect and p.src_zone == "office" for p in out)
+    assert all(not p.expect for p in plist if p.source is None)  # nothing in from the Internet
+
+
+def test_route_checks_cover_every_zone_vrf():
+    net, intent = example()
+    rc = expect.routes(net, set(net.devices), expect.management_blocks(intent))
+    assert expect.management_blocks(intent) == ["10.253.0.0/16"]
+    pe1 = [r for r in rc if r.device == "jx-pe1"]
+    assert {r.zone for r in pe1} == {v.zone for v in (*net.devices["jx-pe1"].vrfs, *net.devices["jx-pe1"].transit_vrfs)}
+    assert not any(r.exact and r.zone == "internet" for r in rc)  # the Internet zone may have a default
+
+
+class Answers:
+    """get_route_to answers keyed by (destination, longer)."""
+
+    def __init__(self, table: dict):
+        self.table = table
+
+    def get_route_to(self, destination, protocol="", longer=False, vrf=""):
+        return self.table.get((destination, longer), {})
+
+
+def route(vrf="ZW-PUB"):
+    return [{"routing_table": vrf, "protocol": "ospf"}]
+
+
+def test_a_route_into_or_over_the_management_block_is_a_leak_but_a_default_route_is_not():
+    block = "10.253.0.0/16"
+    inside = Answers({("10.253.0.0/16", True): {"10.253.0.0/24": route()}})
+    covering = Answers({("10.253.0.0", False): {"10.0.0.0/8": route()}})
+    default = Answers({("10.253.0.0", False): {"0.0.0.0/0": route()}})
+    other_vrf = Answers({("10.253.0.0/16", True): {"10.253.0.0/24": route("ZW-INTERNET")}})
+    assert routes_into(inside, block, "ZW-PUB") == ["10.253.0.0/24"]
+    assert routes_into(covering, block, "ZW-PUB") == ["10.0.0.0/8"]
+    assert routes_into(default, block, "ZW-PUB") == []
+    assert routes_into(other_vrf, block, "ZW-PUB") == []
+    assert routes_into(default, "0.0.0.0/0", "ZW-PUB", exact=True) == []
+    assert routes_into(Answers({("0.0.0.0/0", False): {"0.0.0.0/0": route()}}), "0.0.0.0/0", "ZW-PUB",
+                       exact=True) == ["0.0.0.0/0"]
