@@ -239,3 +239,27 @@ def test_sessions_down_before_the_change_are_not_required(intent_dir, mocknet, t
     for name in DEVICES:
         mocknet.device(name, diff="+ x", bgp_before=False, bgp_after=False)
     assert _apply(_plan(intent_dir, mocknet, tmp_path), mocknet).ok
+
+
+def test_apply_refuses_a_plan_whose_templates_changed(intent_dir, mocknet, tmp_path, monkeypatch):
+    import shutil
+
+    from netgen.render import build as render_build
+    from netgen.render.platform import load_platform
+
+    templates = tmp_path / "templates"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "templates", templates)
+    monkeypatch.setenv("NETGEN_TEMPLATES", str(templates))
+    for cache in (load_platform, render_build._template):
+        cache.cache_clear()
+    try:
+        mocknet.device("jx-nc-pe1", diff="+ x")
+        path = _plan(intent_dir, mocknet, tmp_path)
+        system = templates / "h3c_comware" / "system.j2"
+        system.write_text(system.read_text(encoding="utf-8") + "{# reviewed #}\n", encoding="utf-8")
+        with pytest.raises(DeployError, match="templates changed"):
+            _apply(path, mocknet)
+    finally:
+        monkeypatch.delenv("NETGEN_TEMPLATES")
+        for cache in (load_platform, render_build._template):
+            cache.cache_clear()
