@@ -6,6 +6,7 @@ could not be used at all, or a usage error.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -52,4 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         print("interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:
+        return 1
+    except Exception as exc:  # a bug or an environment problem: one line, the trace only on request
+        if os.environ.get("NETGEN_DEBUG"):
+            raise
+        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
+        print(f"error: netgen {args.command}: {type(exc).__name__}: {exc}{where}\n"
+              "  set NETGEN_DEBUG=1 for the traceback, and report it if it is netgen's fault", file=sys.stderr)
         return 1
