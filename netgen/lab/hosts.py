@@ -16,12 +16,21 @@ def configure_host(h: HostSpec) -> None:
 
 def configure_internet(topo: Topology) -> None:
     """The Internet: the ISP gateway of each exit, a server, and a route back to each NAT pool
-    only — department LANs are not routable on the Internet."""
+    only — department LANs are not routable on the Internet. Each exit's attacker address has a
+    routing table of its own whose default route leads into that exit."""
     lines = ["link set lo up", f"addr replace {INTERNET_HOST4} dev lo"]
+    rules = []
     for x in topo.exits:
         lines += [f"link set {x.inet_ifname} up", f"addr replace {x.gateway}/{x.address.network.prefixlen} "
                   f"dev {x.inet_ifname}", f"route replace {x.nat_pool} via {x.address.ip}"]
+        if x.attacker is not None:
+            lines += [f"addr replace {x.attacker}/32 dev lo",
+                      f"route replace default via {x.address.ip} dev {x.inet_ifname} table {x.attacker_table}"]
+            rules.append(f"rule add from {x.attacker} lookup {x.attacker_table} priority {x.attacker_table}")
     ip_batch(lines, topo.internet_netns)
+    # `ip rule add` is not idempotent: drop this lab's rules first (absent ones are fine).
+    ip_batch([r.replace("rule add", "rule del", 1) for r in rules], topo.internet_netns, force=True)
+    ip_batch(rules, topo.internet_netns)
 
 
 def nat_firewall(x: ExitSpec) -> str:

@@ -12,7 +12,9 @@ rendered FRR config names is the veth the lab created:
   interface, addressed from the model's LAN (gateway = the router's address);
 - Internet exits: one shared `<prefix>-inet` namespace (the Internet), one veth per exit, the
   ISP gateway address on its side and a route to the exit's NAT pool only — so a reply from
-  the Internet comes back only if the exit translated the source.
+  the Internet comes back only if the exit translated the source. Each exit also gets an
+  "attacker" address on the Internet whose traffic is routed into that exit whatever its
+  destination (policy routing), so that only the exit's firewall keeps it out.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from ..model.types import Device, Network
 from ..render.platform import load_platform
 
 INTERNET_HOST4 = ipaddress.IPv4Interface("198.51.100.1/32")  # TEST-NET-2: "a server on the Internet"
+ATTACKERS = ipaddress.IPv4Network("198.51.100.64/26")  # one per exit (the first 64 exits)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,16 @@ class ExitSpec:
     nat_pool: ipaddress.IPv4Network
     nat_first: ipaddress.IPv4Address
     nat_last: ipaddress.IPv4Address
+    index: int = 0
+
+    @property
+    def attacker(self) -> ipaddress.IPv4Address | None:
+        """The Internet address whose packets go into this exit, whatever their destination."""
+        return ATTACKERS[self.index] if self.index < ATTACKERS.num_addresses else None
+
+    @property
+    def attacker_table(self) -> int:
+        return 100 + self.index
 
 
 @dataclass
@@ -168,7 +181,8 @@ def build_topology(network: Network, prefix: str, scope: list[str] | None = None
 def _exit(topo: Topology, d: Device, r: RouterSpec, frr) -> None:
     x = d.internet
     port = next(i for i in d.interfaces if i.kind == "internet")
-    spec = ExitSpec(d.name, r.vrf_netns(d.zone_vrf(port.vrf).name), frr.ifname(x.port), f"x{len(topo.exits)}",
-                    x.address, x.gateway, x.nat_pool, x.nat_first, x.nat_last)
+    n = len(topo.exits)
+    spec = ExitSpec(d.name, r.vrf_netns(d.zone_vrf(port.vrf).name), frr.ifname(x.port), f"x{n}",
+                    x.address, x.gateway, x.nat_pool, x.nat_first, x.nat_last, n)
     topo.exits.append(spec)
     topo.veths.append(Veth(spec.vrf_netns, spec.ifname, topo.internet_netns, spec.inet_ifname))

@@ -103,10 +103,10 @@ def getter_findings(nr, sessions: list[SessionCheck], routes: list[RouteCheck], 
 # ------------------------------------------------------------------ lab probes
 
 
-def ping(netns: str, address: str, tries: int = 2) -> bool:
+def ping(netns: str, address: str, tries: int = 2, source: str = "") -> bool:
     for _ in range(tries):
-        p = run(["ip", "netns", "exec", netns, "ping", "-n", "-q", "-c", "1", "-W", "1", address], check=False,
-                timeout=10)
+        p = run(["ip", "netns", "exec", netns, "ping", "-n", "-q", "-c", "1", "-W", "1",
+                 *(["-I", source] if source else []), address], check=False, timeout=10)
         if p.returncode == 0:
             return True
     return False
@@ -117,9 +117,9 @@ def probe_findings(probes: list[Probe], internet_netns: str, workers: int = 16) 
         src = p.source.netns if p.source else internet_netns
         # A positive expectation gets a retry (first-packet loss is not a fault); a negative one
         # needs none — a single answer is already the violation.
-        reached = ping(src, p.destination, tries=2 if p.expect else 1)
+        reached = ping(src, p.destination, tries=2 if p.expect else 1, source=p.source_address)
         check = "reach" if p.expect else "internet" if "(Internet)" in (p.src_zone, p.dst_zone) else "isolation"
-        src_label = p.source.label if p.source else "the Internet"
+        src_label = p.source.label if p.source else f"the Internet ({p.source_address or 'server'})"
         zones = p.src_zone if p.src_zone == p.dst_zone else f"{p.src_zone} → {p.dst_zone}"
         if reached == p.expect:
             detail = ("reaches" if reached else "cannot reach") + f" ({p.why})"

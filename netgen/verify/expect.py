@@ -42,13 +42,14 @@ class RouteCheck:
 
 @dataclass(frozen=True)
 class Probe:
-    source: HostSpec | None  # None: from the Internet
+    source: HostSpec | None  # None: from the Internet, from `source_address`
     destination: str  # address
     dest_label: str
     src_zone: str
     dst_zone: str
     expect: bool  # True: must reach; False: must not
     why: str
+    source_address: str = ""  # from the Internet: the attacker address routed into one exit
 
 
 @dataclass
@@ -125,10 +126,15 @@ def probes(topo: Topology, intent, per_pair: int = 2) -> tuple[list[Probe], list
                 out.append(Probe(h, inet, "the Internet", zone, "(Internet)", kind == "internet",
                                  "Internet access through an exit's NAT firewall" if kind == "internet"
                                  else f"zone {zone} has no Internet access"))
-        for zone, hosts in sorted(by_zone.items()):
-            for h in hosts[:per_pair]:
-                out.append(Probe(None, str(h.ipv4.ip), h.label, "(Internet)", zone, False,
-                                 "the firewall lets nothing in from the Internet"))
+        # From the Internet, straight into each exit (policy routing): only its firewall stands
+        # between the attacker and the Internet-zone LANs the exit routes to.
+        targets = by_zone.get(next((z for z in by_zone if intent.zone.get(z, {}).get("kind") == "internet"), ""), [])
+        for x in topo.exits:
+            if x.attacker is None:
+                continue
+            for h in targets[:per_pair]:
+                out.append(Probe(None, str(h.ipv4.ip), h.label, "(Internet)", h.zone, False,
+                                 f"{x.router}'s firewall lets nothing in from the Internet", str(x.attacker)))
     return out, not_probed
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import pytest
 from netgen.cli import main
 from netgen.deploy.apply import Options, apply_plan
 from netgen.deploy.plan import Plan
-from netgen.lab.state import lab_dir
+from netgen.lab.state import lab_dir, prefix_for
 from netgen.model import resolve
 from netgen.render.build import render_device
 
@@ -177,3 +178,15 @@ def test_verify_names_both_zones_of_a_leak(lab, intent_dir, tmp_path, capsys):
     assert code == 1 and leaks
     assert any(set(f["zones"].split(" → ")) == {"treasury", "audit"} for f in leaks), leaks
     assert all("LEAK" in f["detail"] for f in leaks)
+    internet = [f for f in report["findings"] if f["check"] == "internet" or "Internet" in f["subject"]]
+    assert internet and all(f["ok"] for f in internet)  # the exit's NAT firewall holds
+
+    # Out of band, the exit loses its NAT firewall: the Internet gets in, and (without NAT) the
+    # Internet zone no longer gets out — verify names both.
+    fw = f"{prefix_for(name)}-gx-nn-samr-fw1.ZW-INTERNET"
+    subprocess.run(["ip", "netns", "exec", fw, "nft", "delete", "table", "inet", "netgen-exit"], check=True)
+    assert cli("verify", inv, "--lab", name, "--format", "json") == 1
+    bad = [f for f in json.loads(capsys.readouterr().out)["findings"] if not f["ok"]]
+    assert any(f["subject"].startswith("the Internet (198.51.100.") and "LEAK" in f["detail"] and
+               "firewall" in f["detail"] for f in bad), bad
+    assert any("→ the Internet" in f["subject"] and "UNREACHABLE" in f["detail"] for f in bad), bad
