@@ -1,6 +1,7 @@
 """Verify: does the running network do what the intent says?
 
-Through napalm getters (so it works on production too): BGP sessions, and routes that must not
+Through napalm getters (so it works on production too): BGP sessions, IGP adjacencies (where
+the driver can read them), and routes that must not
 exist (management block, default routes outside the Internet zone). In a lab, also probes
 from the department hosts: reachability within zones, isolation across them, Internet only
 through an exit's NAT firewall. See expect.py for the rules.
@@ -55,10 +56,13 @@ def verify(intent_dir: str | Path, target: Target = Target(), limit: list[str] |
     scope = set(devices)
     report = Report(target.label)
     nr = make_nornir(ws.network, target, secrets, sorted(scope), workers)
+    from ..render.platform import load_platform
+
+    igp = expect.igp(ws.network, scope, lambda d: load_platform(target.platform or ws.network.devices[d].platform))
     with nr:
         report.findings += getter_findings(nr, expect.sessions(ws.network, scope),
                                            expect.routes(ws.network, scope, expect.management_blocks(ws.intent)),
-                                           secrets)
+                                           igp, secrets)
     if topo is not None and probes:
         plist, report.not_probed = expect.probes(topo, ws.intent)
         report.findings += probe_findings(plist, topo.internet_netns)

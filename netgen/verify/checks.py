@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from nornir.core.task import Result, Task
 
 from ..lab.system import run
-from .expect import Probe, RouteCheck, SessionCheck
+from .expect import IgpCheck, Probe, RouteCheck, SessionCheck
 
 
 @dataclass
@@ -36,13 +36,14 @@ def _collect(task: Task, routes: list[RouteCheck]) -> Result:
         for peer, info in (data.get("peers") or {}).items():
             if info.get("is_up"):
                 established.add(str(peer))
+    igp = drv.get_igp_neighbors() if hasattr(drv, "get_igp_neighbors") else None
     routed: dict | None = {}
     try:
         for rc in routes:
             routed[(rc.vrf, rc.destination)] = routes_into(drv, rc.destination, rc.vrf, rc.exact)
     except NotImplementedError:  # a driver without route getters: said in the report, not guessed
         routed = None
-    return Result(task.host, result={"established": established, "routed": routed})
+    return Result(task.host, result={"established": established, "routed": routed, "igp": igp})
 
 
 def routes_into(drv, block: str, vrf: str, exact: bool = False) -> list[str]:
@@ -71,7 +72,8 @@ def routes_into(drv, block: str, vrf: str, exact: bool = False) -> list[str]:
     return sorted(out)
 
 
-def getter_findings(nr, sessions: list[SessionCheck], routes: list[RouteCheck], secrets=None) -> list[Finding]:
+def getter_findings(nr, sessions: list[SessionCheck], routes: list[RouteCheck], igp: list[IgpCheck],
+                    secrets=None) -> list[Finding]:
     from ..deploy.session import describe
 
     by_dev: dict[str, list[RouteCheck]] = {}
@@ -92,11 +94,27 @@ def getter_findings(nr, sessions: list[SessionCheck], routes: list[RouteCheck], 
         if routed is None and by_dev.get(name):
             out.append(Finding("route", name, "", True, "not checked: the driver has no get_route_to"))
             continue
+        out += _igp_findings(name, [c for c in igp if c.device == name], r.result["igp"])
         for rc in by_dev.get(name, []):
             hits = routed[(rc.vrf, rc.destination)]
             out.append(Finding("route", f"{name} vrf {rc.vrf}", rc.zone, not hits,
                                f"no route to {rc.destination}" if not hits else
                                f"LEAK: route(s) {', '.join(hits)} to {rc.destination} ({rc.why})"))
+    return out
+
+
+def _igp_findings(name: str, expected: list[IgpCheck], seen: list[dict] | None) -> list[Finding]:
+    if not expected:
+        return []
+    if seen is None:
+        return [Finding("igp", name, "", True, "not checked: the driver has no IGP getter")]
+    up = {(a["protocol"], a["vrf"], a["interface"], a["neighbor"]) for a in seen if a.get("up")}
+    out = []
+    for c in expected:
+        ok = (c.protocol, c.vrf, c.interface, c.neighbor) in up
+        where = f"vrf {c.vrf} " if c.vrf != "default" else ""
+        out.append(Finding("igp", f"{name} → {c.peer} ({where}{c.interface})", c.zone, ok,
+                           f"{c.protocol.upper()} adjacency " + ("up" if ok else "NOT up")))
     return out
 
 

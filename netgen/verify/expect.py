@@ -1,7 +1,8 @@
 """What the intent says the running network must show — derived from the model and the zones'
 policies, independent of how it is checked.
 
-- sessions: every BGP session of the model (both ends in scope) is established;
+- sessions: every BGP session of the model (both ends in scope) is established, and every IGP
+  adjacency — the backbone IGP per link and, on VRF-lite platforms, each zone's OSPF per link;
 - routes: no zone VRF has a route into the management block; only the Internet zone's VRF has
   a default route (the Internet is reached only through an exit's NAT firewall);
 - reachability (lab probes): within a zone every department LAN reaches every other; across
@@ -31,6 +32,17 @@ class SessionCheck:
 
 
 @dataclass(frozen=True)
+class IgpCheck:
+    device: str
+    protocol: str  # isis | ospf
+    vrf: str  # "default" for the global table
+    interface: str
+    neighbor: str  # as the protocol names it: IS-IS host name, OSPF router id
+    peer: str  # the peer device
+    zone: str = ""  # a zone's copy of a link (VRF-lite)
+
+
+@dataclass(frozen=True)
 class RouteCheck:
     device: str
     vrf: str
@@ -52,17 +64,31 @@ class Probe:
     source_address: str = ""  # from the Internet: the attacker address routed into one exit
 
 
-@dataclass
-class Expectations:
-    sessions: list[SessionCheck]
-    routes: list[RouteCheck]
-    probes: list[Probe]
-    not_probed: list[str]  # allowed cross-zone paths the lab cannot emulate, said out loud
-
-
 def sessions(network: Network, devices: set[str]) -> list[SessionCheck]:
     return [SessionCheck(name, s.peer, s.peer_address, s.kind)
             for name in sorted(devices) for s in network.devices[name].bgp if s.peer in devices]
+
+
+def igp(network: Network, devices: set[str], platform_of) -> list[IgpCheck]:
+    """An adjacency on every link whose both ends are in scope: the backbone IGP where the link
+    runs it, and — on VRF-lite platforms (the lab's FRR) — OSPF on each zone's copy of the link.
+    `platform_of(device)` → its platform descriptor (interface names)."""
+    out = []
+    for name in sorted(devices):
+        d, desc = network.devices[name], platform_of(name)
+        for i in d.interfaces:
+            if i.kind not in ("uplink", "downlink") or i.peer_device not in devices:
+                continue
+            peer = network.devices[i.peer_device]
+            if i.igp:
+                out.append(IgpCheck(name, d.igp, "default", desc.ifname(i.port), peer.name if d.igp == "isis"
+                                    else peer.router_id, peer.name))
+            if desc.vrf_lite:
+                for zone in i.zones:
+                    v = d.zone_vrf(zone)
+                    out.append(IgpCheck(name, "ospf", v.name, desc.ifname(i.port, v.vpn_id), peer.router_id,
+                                        peer.name, zone))
+    return out
 
 
 def routes(network: Network, devices: set[str], management: list[str]) -> list[RouteCheck]:

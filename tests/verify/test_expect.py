@@ -101,3 +101,32 @@ def test_a_route_into_or_over_the_management_block_is_a_leak_but_a_default_route
     assert routes_into(default, "0.0.0.0/0", "ZW-PUB", exact=True) == []
     assert routes_into(Answers({("0.0.0.0/0", False): {"0.0.0.0/0": route()}}), "0.0.0.0/0", "ZW-PUB",
                        exact=True) == ["0.0.0.0/0"]
+
+
+def test_igp_expectations_cover_both_ends_of_every_link_and_each_zone_copy():
+    from netgen.render.platform import load_platform
+
+    net, _ = example()
+    frr = load_platform("frr")
+    checks = expect.igp(net, set(net.devices), lambda d: frr)
+    backbone = [c for c in checks if c.vrf == "default"]
+    igp_links = [link for link in net.links if not link.inter_as]
+    assert len(backbone) == 2 * len(igp_links)
+    assert len(checks) - len(backbone) == 2 * sum(len(link.zones) for link in net.links)
+    c = next(c for c in checks if c.device == "jx-nc-ncx-pe1" and c.peer == "jx-nc-pe1" and c.vrf == "ZW-PUB")
+    assert (c.protocol, c.neighbor, c.interface.startswith("e")) == ("ospf", net.devices["jx-nc-pe1"].router_id, True)
+    # Production platforms run the zones over MPLS: only the backbone IGP is expected there.
+    vrp = load_platform("huawei_vrp")
+    assert all(c.vrf == "default" for c in expect.igp(net, set(net.devices), lambda d: vrp))
+
+
+def test_frr_igp_neighbors_as_recorded_from_a_lab_router():
+    from netgen.deploy.drivers.frr_getters import igp_neighbors
+
+    data = Path(__file__).parent / "data"
+    adj = igp_neighbors((data / "isis_neighbor.json").read_text(), (data / "ospf_vrf_all_neighbor.json").read_text())
+    assert {"protocol": "isis", "vrf": "default", "interface": "eth3", "neighbor": "jx-nc-pe1", "up": True} in adj
+    assert {(a["vrf"], a["interface"]) for a in adj if a["protocol"] == "ospf"} >= {("ZW-PUB", "e2v100"),
+                                                                                   ("ZW-INTERNET", "e3v200")}
+    # recorded while ZW-PUB's copy of eth2 was re-forming after the link went down and up
+    assert [a["interface"] for a in adj if not a["up"]] == ["e2v100"]

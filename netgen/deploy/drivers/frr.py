@@ -140,6 +140,10 @@ class FrrDriver(NetworkDriver):
     def get_bgp_neighbors(self):
         return g.bgp_neighbors(self._vtysh("show bgp vrfs json"), self._vtysh("show bgp vrf all neighbors json"))
 
+    def get_igp_neighbors(self) -> list[dict]:
+        """netgen extension (verify): IS-IS and OSPF adjacencies, see frr_getters.igp_neighbors."""
+        return g.igp_neighbors(self._vtysh("show isis neighbor json"), self._vtysh("show ip ospf vrf all neighbor json"))
+
     def get_network_instances(self, name: str = ""):
         out = g.network_instances(self._vtysh("show vrf"), self._vtysh("show interface vrf all json"),
                                   self._vtysh("show running-config no-header"))

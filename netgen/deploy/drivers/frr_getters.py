@@ -286,3 +286,23 @@ def bgp_attributes(local_as: int, detail: dict) -> dict:
             "communities": list((best.get("community") or {}).get("list", [])),
             "local_preference": int(best.get("locPrf", 100)), "preference2": -1,
             "metric": int(best.get("metric", 0)), "metric2": -1}
+
+
+def igp_neighbors(isis_text: str, ospf_text: str) -> list[dict]:
+    """IS-IS (global) and OSPF (every VRF) adjacencies: protocol, vrf, interface, neighbor (the
+    IS-IS host name, the OSPF router id) and up (IS-IS `Up`, OSPF `Full`)."""
+    out = []
+    isis = one_document(isis_text) if isis_text.strip() else {}
+    for area in isis.get("areas", []) if isinstance(isis, dict) else []:
+        for c in area.get("circuits", []):
+            if "adj" in c:
+                out.append({"protocol": "isis", "vrf": DEFAULT_VRF, "interface": c.get("interface", ""),
+                            "neighbor": c["adj"], "up": c.get("state") == "Up"})
+    ospf = one_document(ospf_text) if ospf_text.strip() else {}
+    for vrf, data in ospf.items() if isinstance(ospf, dict) else ():
+        for rid, entries in (data.get("neighbors") or {}).items() if isinstance(data, dict) else ():
+            for e in entries:
+                out.append({"protocol": "ospf", "vrf": data.get("vrfName", vrf),
+                            "interface": e.get("ifaceName", "").split(":")[0], "neighbor": rid,
+                            "up": str(e.get("converged") or e.get("nbrState", "")).startswith("Full")})
+    return out
