@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .system import ip_batch, run
-from .topology import INTERNET_HOST4, ExitSpec, HostSpec, Topology
+from .topology import ExitSpec, HostSpec, Topology
 
 
 def configure_host(h: HostSpec) -> None:
@@ -18,7 +18,7 @@ def configure_internet(topo: Topology) -> None:
     """The Internet: the ISP gateway of each exit, a server, and a route back to each NAT pool
     only — department LANs are not routable on the Internet. Each exit's attacker address has a
     routing table of its own whose default route leads into that exit."""
-    lines = ["link set lo up", f"addr replace {INTERNET_HOST4} dev lo"]
+    lines = ["link set lo up", "addr flush dev lo scope global", f"addr replace {topo.internet_server}/32 dev lo"]
     rules = []
     for x in topo.exits:
         lines += [f"link set {x.inet_ifname} up", f"addr replace {x.gateway}/{x.address.network.prefixlen} "

@@ -24,8 +24,11 @@ from dataclasses import dataclass, field
 from ..model.types import Device, Network
 from ..render.platform import load_platform
 
-INTERNET_HOST4 = ipaddress.IPv4Interface("198.51.100.1/32")  # TEST-NET-2: "a server on the Internet"
-ATTACKERS = ipaddress.IPv4Network("198.51.100.64/26")  # one per exit (the first 64 exits)
+# The lab's own Internet addresses: the first of these blocks that nothing in the model uses
+# (an intent may well give its exits documentation addresses). In it, .1 is "a server on the
+# Internet" and .64–.127 the attackers, one per exit (the first 64 exits).
+INTERNET_BLOCKS = tuple(ipaddress.IPv4Network(b) for b in (
+    "198.51.100.0/24", "203.0.113.0/24", "192.0.2.0/24", "198.18.255.0/24", "100.127.255.0/24"))
 
 
 @dataclass(frozen=True)
@@ -84,11 +87,12 @@ class ExitSpec:
     nat_first: ipaddress.IPv4Address
     nat_last: ipaddress.IPv4Address
     index: int = 0
+    internet_block: ipaddress.IPv4Network = INTERNET_BLOCKS[0]
 
     @property
     def attacker(self) -> ipaddress.IPv4Address | None:
         """The Internet address whose packets go into this exit, whatever their destination."""
-        return ATTACKERS[self.index] if self.index < ATTACKERS.num_addresses else None
+        return self.internet_block[64 + self.index] if self.index < 64 else None
 
     @property
     def attacker_table(self) -> int:
@@ -103,9 +107,15 @@ class Topology:
     hosts: list[HostSpec] = field(default_factory=list)
     exits: list[ExitSpec] = field(default_factory=list)
 
+    internet_block: ipaddress.IPv4Network = INTERNET_BLOCKS[0]
+
     @property
     def internet_netns(self) -> str:
         return f"{self.prefix}-inet"
+
+    @property
+    def internet_server(self) -> ipaddress.IPv4Address:
+        return self.internet_block[1]
 
     @property
     def namespaces(self) -> list[str]:
@@ -146,7 +156,7 @@ def _second_host(iface):
 def build_topology(network: Network, prefix: str, scope: list[str] | None = None) -> Topology:
     frr = load_platform("frr")
     devices = in_scope(network, scope)
-    topo = Topology(prefix)
+    topo = Topology(prefix, internet_block=_free_internet_block(network))
     for name in sorted(devices):
         d = network.devices[name]
         vrfs = tuple(dict.fromkeys(v.name for v in (*d.vrfs, *d.transit_vrfs)))  # two zones may share one
@@ -178,11 +188,22 @@ def build_topology(network: Network, prefix: str, scope: list[str] | None = None
     return topo
 
 
+def _free_internet_block(network: Network) -> ipaddress.IPv4Network:
+    used = [i.ipv4.network for d in network.devices.values() for i in d.interfaces if i.ipv4]
+    used += [d.internet.nat_pool for d in network.devices.values() if d.internet]
+    used += [ipaddress.IPv4Network(f"{d.internet.gateway}/32") for d in network.devices.values() if d.internet]
+    for block in INTERNET_BLOCKS:
+        if not any(block.overlaps(u) for u in used):
+            return block
+    raise ValueError("every block the lab's Internet could use is taken by the intent: "
+                     + ", ".join(map(str, INTERNET_BLOCKS)))
+
+
 def _exit(topo: Topology, d: Device, r: RouterSpec, frr) -> None:
     x = d.internet
     port = next(i for i in d.interfaces if i.kind == "internet")
     n = len(topo.exits)
     spec = ExitSpec(d.name, r.vrf_netns(d.zone_vrf(port.vrf).name), frr.ifname(x.port), f"x{n}",
-                    x.address, x.gateway, x.nat_pool, x.nat_first, x.nat_last, n)
+                    x.address, x.gateway, x.nat_pool, x.nat_first, x.nat_last, n, topo.internet_block)
     topo.exits.append(spec)
     topo.veths.append(Veth(spec.vrf_netns, spec.ifname, topo.internet_netns, spec.inet_ifname))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from nornir.core.task import Result, Task
 
+from ..deploy.drivers.base import IgpReadingDriver
 from ..lab.system import run
 from .expect import IgpCheck, Probe, RouteCheck, SessionCheck
 
@@ -36,7 +37,7 @@ def _collect(task: Task, routes: list[RouteCheck]) -> Result:
         for peer, info in (data.get("peers") or {}).items():
             if info.get("is_up"):
                 established.add(str(peer))
-    igp = drv.get_igp_neighbors() if hasattr(drv, "get_igp_neighbors") else None
+    igp = drv.get_igp_neighbors() if isinstance(drv, IgpReadingDriver) else None
     routed: dict | None = {}
     try:
         for rc in routes:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from ..lab.topology import INTERNET_HOST4, HostSpec, Topology
+from ..lab.topology import HostSpec, Topology
 from ..model.types import Network
 
 
@@ -145,7 +145,7 @@ def probes(topo: Topology, intent, per_pair: int = 2) -> tuple[list[Probe], list
                 a = shosts[i % len(shosts)]
                 out.append(Probe(a, str(b.ipv4.ip), b.label, src, dst, False, f"zone {dst} denies {src}"))
     if topo.exits:
-        inet = str(INTERNET_HOST4.ip)
+        inet = str(topo.internet_server)
         for zone, hosts in sorted(by_zone.items()):
             kind = intent.zone[zone]["kind"] if zone in intent.zone else ""
             for h in hosts if kind == "internet" else hosts[:per_pair]:

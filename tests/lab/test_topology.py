@@ -64,3 +64,16 @@ def test_two_zones_sharing_a_vrf_name_share_one_namespace(intent_dir):
     net = resolve(intent_dir.root).network
     r = build_topology(net, "ngt").routers["jx-pe1"]
     assert r.vrfs.count("ZW-AUDIT") == 1
+
+
+def test_the_labs_internet_uses_a_block_nothing_in_the_intent_uses():
+    """The example gives its exits addresses in all three documentation blocks: the lab's own
+    Internet server and attackers must not land in an exit's NAT pool (replies would stay there)."""
+    net = network()
+    topo = build_topology(net, "ngt")
+    used = [d.internet.nat_pool for d in net.devices.values() if d.internet]
+    used += [i.ipv4.network for d in net.devices.values() for i in d.interfaces if i.ipv4]
+    assert not any(topo.internet_block.overlaps(u) for u in used)
+    assert topo.internet_server in topo.internet_block
+    assert all(x.attacker in topo.internet_block for x in topo.exits)
+    assert len({x.attacker for x in topo.exits}) == len(topo.exits)

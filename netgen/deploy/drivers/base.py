@@ -35,6 +35,14 @@ class PlanningDriver(Protocol):
 
 
 @runtime_checkable
+class IgpReadingDriver(Protocol):
+    def get_igp_neighbors(self) -> list[dict]:
+        """IGP adjacencies for verify: dicts with `protocol` (isis | ospf), `vrf` ("default" for
+        the global table), `interface`, `neighbor` (IS-IS host name / OSPF router id), `up`."""
+        ...
+
+
+@runtime_checkable
 class ConfirmingDriver(Protocol):
     # True when commit_config(revert_in=N) is enforced by the device itself (survives netgen
     # dying); False when netgen emulates it in-process (kept config + health check + rollback).

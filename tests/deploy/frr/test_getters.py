@@ -8,13 +8,14 @@ import inspect
 import pytest
 from napalm.base.test.getters import BaseTestGetters
 
-from netgen.deploy.drivers.base import PlanningDriver
+from netgen.deploy.drivers.base import IgpReadingDriver, PlanningDriver
 
 # netgen's documented extensions of napalm's API (netgen/deploy/drivers/base.py). napalm's
 # signature test reports any public method napalm.base lacks; these are checked against
 # netgen's protocol instead. (`get_route_to`'s keyword-only `vrf=` is outside what napalm
 # compares, so napalm's own check covers that method unchanged.)
-EXTENSIONS = {"candidate_commands": PlanningDriver.candidate_commands}
+EXTENSIONS = {"candidate_commands": PlanningDriver.candidate_commands,
+              "get_igp_neighbors": IgpReadingDriver.get_igp_neighbors}
 
 
 @pytest.mark.usefixtures("set_device_parameters")
