@@ -40,3 +40,15 @@ def intent_dir(arg: str | None):
     from . import default_intent_dir
 
     return arg or default_intent_dir()
+
+
+def add_cache_option(p) -> None:
+    p.add_argument("--no-cache", action="store_true",
+                   help="neither read nor write the cache of parsed files and rendered configs "
+                        "($NETGEN_CACHE_DIR, default ~/.cache/netgen); results are the same, only slower")
+
+
+def cache_of(args):
+    from ..intent.cache import Cache
+
+    return Cache.default(enabled=not getattr(args, "no_cache", False))

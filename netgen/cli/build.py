@@ -5,7 +5,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._output import intent_dir, print_diagnostics
+from ._output import add_cache_option, cache_of, intent_dir, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -19,6 +19,7 @@ def add_parser(sub) -> None:
     p.add_argument("--jobs", type=int, help="worker processes (default: one per core)")
     p.add_argument("--locked", action="store_true",
                    help="fail instead of allocating anything new (CI: netgen.lock must be committed)")
+    add_cache_option(p)
 
 
 def run(args) -> int:
@@ -27,13 +28,14 @@ def run(args) -> int:
 
     t0 = time.perf_counter()
     src = Path(intent_dir(args.directory))
-    res = resolve(src, locked=args.locked)
+    cache = cache_of(args)
+    res = resolve(src, locked=args.locked, cache=cache, jobs=args.jobs, model=False)  # workers build devices
     if not res.ok:
         print_diagnostics(res.diagnostics)
         return res.exit_code()
     files = [*res.intent.files, str(res.lock.path)] if res.lock.path.exists() else list(res.intent.files)
-    out = build(res.network, Path(args.output), platform=args.platform, jobs=args.jobs,
-                intent_fingerprint=fingerprint([Path(f) for f in files]), progress=True)
+    out = build(res.lazy_network(), Path(args.output), platform=args.platform, jobs=args.jobs,
+                intent_fingerprint=fingerprint([Path(f) for f in files]), progress=True, cache=cache)
     if not out.ok:
         print_diagnostics(out.diagnostics)
         print(f"build failed; {args.output} is unchanged", file=sys.stderr)

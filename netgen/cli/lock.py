@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ._output import intent_dir, print_diagnostics
+from ._output import add_cache_option, cache_of, intent_dir, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -13,12 +13,13 @@ def add_parser(sub) -> None:
                                    "reserved until `netgen release`.")
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the lock file is out of date")
+    add_cache_option(p)
 
 
 def run(args) -> int:
     from ..model import resolve
 
-    res = resolve(intent_dir(args.directory), locked=args.check)
+    res = resolve(intent_dir(args.directory), locked=args.check, cache=cache_of(args), model=False)
     if not res.ok:
         print_diagnostics(res.diagnostics)
         return res.exit_code()

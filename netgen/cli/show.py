@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from ._output import intent_dir, print_diagnostics
+from ._output import add_cache_option, cache_of, intent_dir, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -15,6 +15,7 @@ def add_parser(sub) -> None:
     p.add_argument("name", help="a site id or device name")
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
     p.add_argument("--format", choices=("text", "json"), default="text")
+    add_cache_option(p)
 
 
 def _plain(value):
@@ -32,7 +33,7 @@ def _plain(value):
 def run(args) -> int:
     from ..model import resolve
 
-    res = resolve(intent_dir(args.directory))
+    res = resolve(intent_dir(args.directory), cache=cache_of(args))
     if not res.ok:
         print_diagnostics(res.diagnostics)
         return res.exit_code()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from ..diagnostics import FORMATS
-from ._output import intent_dir, print_diagnostics
+from ._output import add_cache_option, cache_of, intent_dir, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -14,6 +14,7 @@ def add_parser(sub) -> None:
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--no-color", action="store_true", help="plain text even at a terminal")
     p.add_argument("--list-rules", action="store_true", help="list the semantic rules and exit")
+    add_cache_option(p)
 
 
 def run(args) -> int:
@@ -24,7 +25,7 @@ def run(args) -> int:
         for r in RULES.values():
             print(f"{r.id:28} {r.severity.value:8} {r.summary}")
         return 0
-    result = validate(intent_dir(args.directory))
+    result = validate(intent_dir(args.directory), cache=cache_of(args))
     print_diagnostics(result.diagnostics, args.format, args.no_color)
     if args.format == "text" and result.ok:
         intent = result.intent

@@ -276,68 +276,120 @@ FILE_SCHEMA = {
 SECTIONS = tuple(FILE_SCHEMA)
 
 
-class IntentValidator(cerberus.Validator):
-    """cerberus with the intent's value checks; each explains what is wrong and how to fix it."""
+# ------------------------------------------------------------------ value checks
+# Each returns what is wrong with a value, in words a person can act on, or None. cerberus runs
+# them through `check_with` (IntentValidator below); the compiled fast path (precheck.py) too.
 
-    def _check_with_name(self, field, value):
-        if isinstance(value, str) and not NAME_RE.match(value):
-            self._error(field, f"`{value}` is not a valid name: use lower-case letters, digits and "
-                               "hyphens, starting with a letter (at most 63)")
 
-    def _net(self, field, value, cls):
+def check_name(value) -> str | None:
+    if isinstance(value, str) and not NAME_RE.match(value):
+        return (f"`{value}` is not a valid name: use lower-case letters, digits and hyphens, starting with a "
+                "letter (at most 63)")
+    return None
+
+
+def _network(cls, fam: str):
+    def check(value) -> str | None:
         if not isinstance(value, str):
-            return
+            return None
         try:
             cls(value)
         except ValueError as exc:
-            fam = "IPv4" if cls is ipaddress.IPv4Network else "IPv6"
             try:
-                loose = cls(value, strict=False)
-                self._error(field, f"`{value}` has host bits set: did you mean {loose}?")
+                return f"`{value}` has host bits set: did you mean {cls(value, strict=False)}?"
             except ValueError:
-                self._error(field, f"`{value}` is not an {fam} network (address/length): {exc}")
+                return f"`{value}` is not an {fam} network (address/length): {exc}"
+        return None
+    return check
 
-    def _check_with_ipv4_network(self, field, value):
-        self._net(field, value, ipaddress.IPv4Network)
 
-    def _check_with_ipv6_network(self, field, value):
-        self._net(field, value, ipaddress.IPv6Network)
-
-    def _addr(self, field, value, cls, fam):
+def _address(cls, fam: str):
+    def check(value) -> str | None:
         if isinstance(value, str):
             try:
                 cls(value)
             except ValueError:
-                self._error(field, f"`{value}` is not an {fam} address")
+                return f"`{value}` is not an {fam} address"
+        return None
+    return check
+
+
+check_ipv4_network = _network(ipaddress.IPv4Network, "IPv4")
+check_ipv6_network = _network(ipaddress.IPv6Network, "IPv6")
+check_ipv4_address = _address(ipaddress.IPv4Address, "IPv4")
+check_ipv6_address = _address(ipaddress.IPv6Address, "IPv6")
+
+
+def check_ipv4_interface(value) -> str | None:
+    if isinstance(value, str):
+        try:
+            ipaddress.IPv4Interface(value)
+            if "/" not in value:
+                raise ValueError
+        except ValueError:
+            return f"`{value}` is not an IPv4 address with a prefix length (e.g. 203.0.113.2/30)"
+    return None
+
+
+def check_asn(value) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        if not 1 <= value <= 4294967294 or value in (23456, 65535):
+            return f"{value} is not a usable AS number (1–4294967294, not 23456 or 65535)"
+    return None
+
+
+def check_admin_code(value) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) not in (6, 9, 12):
+        return (f"{value} is not an administrative division code: 6 digits (GB/T 2260) down to county, 9 for a "
+                "township, 12 for a village")
+    return None
+
+
+def check_bandwidth(value) -> str | None:
+    if isinstance(value, str) and not BANDWIDTH_RE.match(value):
+        return f"`{value}` is not a bandwidth: write a number and a unit, e.g. 100M, 1G, 2.5G"
+    return None
+
+
+VALUE_CHECKS = {"name": check_name, "ipv4_network": check_ipv4_network, "ipv6_network": check_ipv6_network,
+                "ipv4_address": check_ipv4_address, "ipv6_address": check_ipv6_address,
+                "ipv4_interface": check_ipv4_interface, "asn": check_asn, "admin_code": check_admin_code,
+                "bandwidth": check_bandwidth}
+
+
+class IntentValidator(cerberus.Validator):
+    """cerberus with the intent's value checks (cerberus finds them by these method names)."""
+
+    def _report(self, field, problem: str | None) -> None:
+        if problem:
+            self._error(field, problem)
+
+    def _check_with_name(self, field, value):
+        self._report(field, check_name(value))
+
+    def _check_with_ipv4_network(self, field, value):
+        self._report(field, check_ipv4_network(value))
+
+    def _check_with_ipv6_network(self, field, value):
+        self._report(field, check_ipv6_network(value))
 
     def _check_with_ipv4_address(self, field, value):
-        self._addr(field, value, ipaddress.IPv4Address, "IPv4")
+        self._report(field, check_ipv4_address(value))
 
     def _check_with_ipv6_address(self, field, value):
-        self._addr(field, value, ipaddress.IPv6Address, "IPv6")
+        self._report(field, check_ipv6_address(value))
 
     def _check_with_ipv4_interface(self, field, value):
-        if isinstance(value, str):
-            try:
-                ipaddress.IPv4Interface(value)
-                if "/" not in value:
-                    raise ValueError
-            except ValueError:
-                self._error(field, f"`{value}` is not an IPv4 address with a prefix length (e.g. 203.0.113.2/30)")
+        self._report(field, check_ipv4_interface(value))
 
     def _check_with_asn(self, field, value):
-        if isinstance(value, int) and not isinstance(value, bool):
-            if not 1 <= value <= 4294967294 or value in (23456, 65535):
-                self._error(field, f"{value} is not a usable AS number (1–4294967294, not 23456 or 65535)")
+        self._report(field, check_asn(value))
 
     def _check_with_admin_code(self, field, value):
-        if isinstance(value, int) and not isinstance(value, bool) and len(str(value)) not in (6, 9, 12):
-            self._error(field, f"{value} is not an administrative division code: 6 digits (GB/T 2260) "
-                               "down to county, 9 for a township, 12 for a village")
+        self._report(field, check_admin_code(value))
 
     def _check_with_bandwidth(self, field, value):
-        if isinstance(value, str) and not BANDWIDTH_RE.match(value):
-            self._error(field, f"`{value}` is not a bandwidth: write a number and a unit, e.g. 100M, 1G, 2.5G")
+        self._report(field, check_bandwidth(value))
 
 
 def make_validator() -> IntentValidator:

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import difflib
 import re
+from functools import lru_cache
 from typing import Any, Iterator
 
 from cerberus import errors as E
 
 from ..diagnostics import Diagnostic, Location, Severity
-from .load import SECRET_KEY_RE, Document
+from .load import Document
+from .yamltree import SECRET_KEY_RE
+from .precheck import precheck
 from .schema import FILE_SCHEMA, SECRET_REF_RE, apply_defaults, make_validator
 from .tree import Map, Seq, locate
 
@@ -148,14 +151,21 @@ def check_secrets(doc: Document) -> list[Diagnostic]:
     return out
 
 
-def check_structure(docs: list[Document]) -> list[Diagnostic]:
-    """Validate every file; fill schema defaults into the valid ones (in place)."""
-    validator = make_validator()
-    out: list[Diagnostic] = []
-    for doc in docs:
-        out.extend(check_secrets(doc))
-        if validator.validate(doc.data, normalize=False):
-            apply_defaults(FILE_SCHEMA, doc.data)
-        else:
-            out.extend(_translate(e, doc) for e in _leaves(validator._errors))
+@lru_cache(maxsize=None)
+def _validator():  # building one checks the whole schema: once per process
+    return make_validator()
+
+
+def check_document(doc: Document) -> list[Diagnostic]:
+    """Validate one file; fill schema defaults into it (in place) when it is valid. The compiled
+    precheck answers for a valid file; anything else gets cerberus and its full explanation."""
+    if precheck(doc.data):
+        apply_defaults(FILE_SCHEMA, doc.data)
+        return []
+    validator = _validator()
+    out = check_secrets(doc)
+    if validator.validate(doc.data, normalize=False):
+        apply_defaults(FILE_SCHEMA, doc.data)
+    else:
+        out.extend(_translate(e, doc) for e in _leaves(validator._errors))
     return out

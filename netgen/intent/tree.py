@@ -14,12 +14,23 @@ from ..diagnostics import Location
 class Map(dict):
     """A YAML mapping. `locs[key] = (key_line, key_col, value_line, value_col)`, 1-based."""
 
-    __slots__ = ("file", "line", "col", "locs")
+    __slots__ = ("file", "line", "col", "_locs")
 
     def __init__(self, file: str = "", line: int = 0, col: int = 0):
         super().__init__()
         self.file, self.line, self.col = file, line, col
-        self.locs: dict[str, tuple[int, int, int, int]] = {}
+        self._locs: dict[str, tuple[int, int, int, int]] | tuple = {}
+
+    @property
+    def locs(self) -> dict[str, tuple[int, int, int, int]]:
+        if type(self._locs) is tuple:  # as unpickled: unpacked when first asked for (rarely: to report)
+            flat = iter(self._locs)
+            self._locs = {k: (a, b, c, d) for k, a, b, c, d in zip(flat, flat, flat, flat, flat)}
+        return self._locs
+
+    @locs.setter
+    def locs(self, value: dict[str, tuple[int, int, int, int]]) -> None:
+        self._locs = value
 
     def where(self, key: str | None = None, of: str = "value") -> Location:
         """Location of `key`'s value (or the key itself with of="key"); the mapping if absent.
@@ -47,6 +58,13 @@ class Map(dict):
         out.locs = dict(self.locs)
         return out
 
+    def __reduce__(self):
+        """Pickled as plain parts, positions as one flat tuple: the default for a dict subclass
+        with slots is five times slower to load, and a tuple per position twice."""
+        locs = self._locs
+        packed = locs if type(locs) is tuple else tuple(x for k, v in locs.items() for x in (k, *v))
+        return _map, (self.file, self.line, self.col, dict(self), packed)
+
     def written(self, key: str) -> bool:
         """True when the key was written in the intent, False when a default filled it."""
         return key in self.locs
@@ -55,12 +73,23 @@ class Map(dict):
 class Seq(list):
     """A YAML sequence. `locs[i] = (line, col)` of item i, 1-based."""
 
-    __slots__ = ("file", "line", "col", "locs")
+    __slots__ = ("file", "line", "col", "_locs")
 
     def __init__(self, file: str = "", line: int = 0, col: int = 0):
         super().__init__()
         self.file, self.line, self.col = file, line, col
-        self.locs: list[tuple[int, int]] = []
+        self._locs: list[tuple[int, int]] | tuple = []
+
+    @property
+    def locs(self) -> list[tuple[int, int]]:
+        if type(self._locs) is tuple:  # as unpickled (see Map.locs)
+            flat = iter(self._locs)
+            self._locs = list(zip(flat, flat))
+        return self._locs
+
+    @locs.setter
+    def locs(self, value: list[tuple[int, int]]) -> None:
+        self._locs = value
 
     def __copy__(self) -> "Seq":
         out = Seq(self.file, self.line, self.col)
@@ -76,11 +105,30 @@ class Seq(list):
         out.locs = list(self.locs)
         return out
 
+    def __reduce__(self):
+        locs = self._locs
+        packed = locs if type(locs) is tuple else tuple(x for pos in locs for x in pos)
+        return _seq, (self.file, self.line, self.col, list(self), packed)
+
     def where(self, index: int | None = None) -> Location:
         if index is None or not 0 <= index < len(self.locs):
             return Location(self.file, self.line, self.col)
         line, col = self.locs[index]
         return Location(self.file, line, col)
+
+
+def _map(file: str, line: int, col: int, items: dict, locs: tuple) -> Map:
+    out = Map(file, line, col)
+    dict.update(out, items)
+    out._locs = locs
+    return out
+
+
+def _seq(file: str, line: int, col: int, items: list, locs: tuple) -> Seq:
+    out = Seq(file, line, col)
+    list.extend(out, items)
+    out._locs = locs
+    return out
 
 
 def locate(root: Any, path: tuple, fallback: Location) -> Location:

@@ -5,10 +5,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..diagnostics import Diagnostic, Location, Severity
+from ..intent.cache import Cache
+from ..intent.gcpause import without_gc
 from ..intent.validate import Validation, validate
 from .allocate import Allocation, allocate
+from .lazy import LazyNetwork
 from .lock import Lock, LockError
-from .resolve import resolve_model
+from .resolve import Resolver, resolve_model
 from .types import Network
 
 
@@ -21,7 +24,11 @@ class Resolution(Validation):
     @property
     def lock_changed(self) -> bool:
         return self.allocation is not None and self.lock is not None and \
-            self.allocation.lock_entries() != self.lock.entries
+            not self.allocation.holds_exactly(self.lock.entries)
+
+    def lazy_network(self) -> LazyNetwork:
+        """The model built on demand (for `netgen build`'s workers); needs a valid allocation."""
+        return LazyNetwork(Resolver(self.intent, self.allocation))
 
     def write_lock(self) -> bool:
         """Record this run's allocations in the lock file; returns whether it changed."""
@@ -32,20 +39,29 @@ class Resolution(Validation):
         return True
 
 
-def resolve(path: str | Path, locked: bool = False) -> Resolution:
+@without_gc
+def resolve(path: str | Path, locked: bool = False, cache: Cache | None = None, jobs: int | None = None,
+            model: bool = True) -> Resolution:
     """Validate and resolve the intent in `path`. With `locked`, anything new to allocate is an
-    error (CI: the committed lock file must already hold every allocation)."""
-    v = validate(path)
+    error (CI: the committed lock file must already hold every allocation). `cache` and `jobs`
+    are validate's. Without `model`, stop after allocation (`.network` stays None)."""
+    def allocation(intent):  # runs alongside the semantic rules on a large intent
+        try:
+            lock = Lock.read(Path(path))
+        except LockError as exc:
+            return exc, None
+        return lock, allocate(intent, lock)
+
+    v = validate(path, cache, jobs, speculate=allocation)
     out = Resolution(diagnostics=v.diagnostics, intent=v.intent)
     if v.intent is None:
         return out
-    try:
-        out.lock = Lock.read(Path(path))
-    except LockError as exc:
-        out.diagnostics.append(Diagnostic("lock.unreadable", Severity.ERROR, str(exc),
+    lock, out.allocation = v.speculated
+    if isinstance(lock, LockError):
+        out.diagnostics.append(Diagnostic("lock.unreadable", Severity.ERROR, str(lock),
                                           Location(str(Path(path) / "netgen.lock")), fatal=True))
         return out
-    out.allocation = allocate(v.intent, out.lock)
+    out.lock = lock
     out.diagnostics += out.allocation.diagnostics
     if not out.ok:
         return out
@@ -55,5 +71,6 @@ def resolve(path: str | Path, locked: bool = False) -> Resolution:
             "lock.outdated", Severity.ERROR, f"the lock file lacks {len(out.allocation.new)} allocation(s): {new}",
             Location(str(out.lock.path)), "run `netgen lock` and commit netgen.lock with the intent"))
         return out
-    out.network = resolve_model(v.intent, out.allocation)
+    if model:
+        out.network = resolve_model(v.intent, out.allocation)
     return out

@@ -8,51 +8,93 @@ device from them. Stability comes from two things:
   in 10.0.0.0/8), so even a fresh plan is readable and largely order-independent.
 Order of work: pinned and locked values are reserved before new ones are allocated; new
 ones are taken in sorted-key order, so the same intent and lock give the same result anywhere.
+
+At national scale there are ~350,000 values: they are kept as integers (pool.Block) and made
+into ipaddress networks only when asked for, and on a large network the second address family
+is allocated in a forked process while this one does the first.
 """
 from __future__ import annotations
 
 import ipaddress
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ..diagnostics import Diagnostic, Location, Severity
+from ..intent.background import InChild, cores
 from ..intent.intent import LEVEL_RANK, Intent
 from ..intent.tree import Map
 from .lock import Lock
-from .pool import Net, Pool, PoolExhausted
+from .pool import Block, Net, Pool, PoolExhausted, block, last, network, parse_block
+from .ports import allocate_ports
 from .types import Origin
 
 FAMILIES = ("ipv4", "ipv6")
+PARALLEL_DEVICES = 5000  # below this a second process costs more than the second family
+ORPHAN = Origin("lock", "orphan: its owner left the intent; release it to free the space")
+# Where a value was asked for, resolved to a Location only when it is reported: a mapping and
+# one of its keys (None: the mapping itself). Building 350,000 Locations up front costs seconds.
+At = tuple[Map, "str | None"]
+
+
+def where(at: At) -> Location:
+    return at[0].where(at[1])
 
 
 @dataclass
 class Allocation:
-    values: dict[str, Net] = field(default_factory=dict)  # lock key → block
+    # lock key → network, as integers (pool.Block): `values` has them as ipaddress networks
+    blocks: dict[str, Block] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)  # lock key → port number
     origins: dict[str, Origin] = field(default_factory=dict)
     new: list[str] = field(default_factory=list)  # keys allocated in this run
     orphans: list[str] = field(default_factory=list)  # locked keys no longer in the intent
     diagnostics: list[Diagnostic] = field(default_factory=list)
+    # the lock file's own text of values kept from it: writing 350,000 networks as text again
+    # costs a second, and the text is what the lock holds anyway
+    lock_text: dict[str, str] = field(default_factory=dict, repr=False)
+
+    @cached_property
+    def values(self) -> dict[str, Net]:
+        """lock key → network; made when first asked for (a build's main process never does)."""
+        return {k: network(b) for k, b in self.blocks.items()}
 
     def get(self, key: str) -> Net | None:
-        return self.values.get(key)
+        b = self.blocks.get(key)
+        return None if b is None else network(b)
 
     def lock_entries(self) -> dict[str, str]:
         """What the lock file should hold now: every live value plus the unreleased orphans."""
-        out = {k: str(v) for k, v in self.values.items()}
+        return dict(self._lock_entries)
+
+    def holds_exactly(self, entries: dict[str, str]) -> bool:
+        """Whether `entries` (a lock file's) are what lock_entries() gives, without making it:
+        a value kept from the lock file is its own text there, so only the others are compared."""
+        if len(entries) != len(self.blocks) + len(self.ports):
+            return False
+        text = self.lock_text
+        return all(k in text or entries.get(k) == str(network(b)) for k, b in self.blocks.items()) and \
+            all(entries.get(k) == str(v) for k, v in self.ports.items())
+
+    @cached_property
+    def _lock_entries(self) -> dict[str, str]:  # asked for several times once allocation is done
+        text = self.lock_text
+        out = {k: text.get(k) or str(network(b)) for k, b in self.blocks.items()}
         out.update((k, str(v)) for k, v in self.ports.items())
         return out
 
 
 def link_keys(intent: Intent) -> list[tuple[str, Map, Map, Map]]:
     """(key, site, device, uplink) for every uplink; a second link between the same pair gets `#2`."""
-    out, seen = [], {}
-    for site, dev in intent.devices:
-        for up in dev["uplinks"]:
-            base = f"{dev['name']}~{up['peer']}"
-            seen[base] = seen.get(base, 0) + 1
-            out.append((base if seen[base] == 1 else f"{base}#{seen[base]}", site, dev, up))
-    return out
+    if "link_keys" not in intent.memo:  # allocation, ports and the resolver all walk them
+        out, seen = [], {}
+        for site, dev in intent.devices:
+            for up in dev["uplinks"]:
+                base = f"{dev['name']}~{up['peer']}"
+                seen[base] = seen.get(base, 0) + 1
+                out.append((base if seen[base] == 1 else f"{base}#{seen[base]}", site, dev, up))
+        intent.memo["link_keys"] = out
+    return intent.memo["link_keys"]  # type: ignore[return-value]
 
 
 def lan_keys(intent: Intent) -> list[tuple[str, Map, Map, str]]:
@@ -85,185 +127,287 @@ class _Family:
     def __init__(self, alloc: "Allocator", fam: str):
         self.a, self.fam = alloc, fam
         plan = alloc.intent.network["addressing"][fam]
-        self.plan = plan
-        orphans = sorted((v for k, v in alloc.locked.items() if k.startswith(fam + "/") and k not in alloc.demanded),
-                         key=lambda n: (int(n.network_address), n.prefixlen))
-        self.orphans = orphans
-        self.orphan_starts = [int(n.network_address) for n in orphans]
-        self.national = self.pool("national block", ipaddress.ip_network(plan["national"]))
+        # Orphans per address space: a LAN of a dedicated zone with its own block lives in that
+        # zone's space only (zones may share a block), everything else in the national space.
+        bits = 32 if fam == "ipv4" else 128
+        zoned = {z["id"] for z in alloc.intent.zones if z.get(fam)}
+        spaces: dict[str, list[Block]] = {}
+        for k, b in alloc.locked.items():
+            if k.startswith(fam + "/") and k not in alloc.demanded and b[2] == bits:
+                parts = k.split("/")
+                zone = parts[-1] if parts[1] == "lan" and len(parts) == 4 else None
+                spaces.setdefault(f"zone:{zone}" if zone in zoned else "national", []).append(b)
+        self.orphans = {s: sorted(bs) for s, bs in spaces.items()}  # by first address, outer blocks first
+        self.orphan_starts = {s: [b[0] for b in bs] for s, bs in self.orphans.items()}
+        self.national = Pool("national block", ipaddress.ip_network(plan["national"]))
         self.infra = {}
         for name in ("loopbacks", "links", "management"):
             net = ipaddress.ip_network(plan[name])
             self.national.reserve(net, f"{name} pool")
-            self.infra[name] = self.pool(f"{name} pool", net)
+            self.infra[name] = Pool(f"{name} pool", net)
         self.site_pools: dict[str, Pool] = {}
         self.zone_pools: dict[str, Pool] = {}
 
-    def pool(self, name: str, net: Net) -> Pool:
-        """A new pool with the orphaned lock entries inside it already reserved."""
-        p = Pool(name, net)
-        lo = bisect_left(self.orphan_starts, int(net.network_address))
-        hi = bisect_right(self.orphan_starts, int(net.broadcast_address))
-        for orphan in self.orphans[lo:hi]:
-            if orphan != net and orphan.subnet_of(net):
-                p.reserve(orphan, "an unreleased lock entry")
-        return p
-
-    def key(self, kind: str, name: str) -> str:
-        return f"{self.fam}/{kind}/{name}"
+    def reserve_orphans(self, p: Pool, space: str = "national") -> None:
+        """Reserve the orphaned lock entries of `space` inside pool `p`. Called once the pool's
+        live fixed (pinned and locked) blocks are reserved and before anything new is taken
+        from it: an orphan inside a live block is left to that block's own pool (reserving it
+        here would collide with the live block), every other orphan keeps its space."""
+        orphans, starts = self.orphans.get(space), self.orphan_starts.get(space)
+        if not orphans:
+            return
+        lo, hi = bisect_left(starts, p.first), bisect_right(starts, p.last)
+        for orphan in orphans[lo:hi]:  # outer blocks sort before the blocks they contain
+            if orphan != block(p.net) and p.holds(orphan) and p.owner_of_span(orphan[0], last(orphan)) is None:
+                p.reserve_span(orphan[0], last(orphan), "an unreleased lock entry")
 
 
 class Allocator:
     def __init__(self, intent: Intent, lock: Lock):
         self.intent, self.lock = intent, lock
         self.out = Allocation()
-        self.locked: dict[str, Net] = {}
-        for k, v in lock.entries.items():
-            if not k.startswith(FAMILIES):
-                continue
-            try:
-                self.locked[k] = ipaddress.ip_network(v)
-            except ValueError:
-                self._diag("allocate.lock", f"lock entry `{k}` holds `{v}`, which is not a network",
-                           Location(str(lock.path)), "restore the lock file from version control, or release the entry")
+        self.locked: dict[str, Block] = {}  # lock key → its network; each family's read when it starts
         self.demanded: set[str] = set()
         self.failed: set[str] = set()  # keys already reported, so one problem is reported once
+        self.from_lock = Origin("lock", f"{self.lock.path.name if self.lock.path else 'lock'}")
+        self.from_pool: dict[Pool, Origin] = {}  # one Origin("allocated", …) per pool
+
+    def _read_lock(self, fam: str, keep: bool = True) -> None:
+        """Parse the lock file's entries of one family (`keep`: for use, else only checked)."""
+        prefix, text = fam + "/", self.out.lock_text
+        for k, v in self.lock.entries.items():
+            if not k.startswith(prefix):
+                continue
+            try:
+                b = parse_block(v)
+            except ValueError:
+                self._diag("allocate.lock", f"lock entry `{k}` holds `{v}`, which is not a network",
+                           Location(str(self.lock.path)), "restore the lock file from version control, or release "
+                           "the entry")
+                continue
+            if keep:
+                self.locked[k] = b
+                text[k] = v
 
     def _diag(self, rule: str, msg: str, loc: Location, hint: str, related=()) -> None:
         self.out.diagnostics.append(Diagnostic(rule, Severity.ERROR, msg, loc, hint, tuple(related)))
 
     # -------------------------------------------------------------------- one value
 
-    def _fixed(self, fam: _Family, key: str, pinned: str | None, where: Location) -> Net | None:
+    def _fixed(self, key: str, pinned: str | None, at: At) -> Block | None:
         """The pinned or locked value for key, checking they agree; None when it is new."""
         locked = self.locked.get(key)
         if pinned is not None:
-            net = ipaddress.ip_network(pinned, strict=False)
-            if locked is not None and locked != net:
+            b = block(ipaddress.ip_network(pinned, strict=False))
+            if locked is not None and locked != b:
                 self.failed.add(key)
-                self._diag("allocate.pin-lock", f"`{key}` is pinned to {net} but the lock file holds {locked}",
-                           where, f"to move it, run `netgen release {key}` and build again; or pin {locked}")
-            self.out.origins[key] = Origin("intent", str(where))
-            return net
+                self._diag("allocate.pin-lock", f"`{key}` is pinned to {network(b)} but the lock file holds "
+                           f"{network(locked)}", where(at), f"to move it, run `netgen release {key}` and build again; "
+                           f"or pin {network(locked)}")
+            self.out.origins[key] = Origin("intent", str(where(at)))
+            return b
         if locked is not None:
-            self.out.origins[key] = Origin("lock", f"{self.lock.path.name if self.lock.path else 'lock'}")
+            self.out.origins[key] = self.from_lock
         return locked
 
-    def _reserve(self, pool: Pool, key: str, net: Net, where: Location) -> None:
-        if net.version != pool.net.version or not net.subnet_of(pool.net):
+    def _reserve(self, pool: Pool, key: str, b: Block, at: At) -> None:
+        if not pool.holds(b):
             self.failed.add(key)
-            self._diag("allocate.outside", f"`{key}` = {net} is outside {pool.name} {pool.net}", where,
+            self._diag("allocate.outside", f"`{key}` = {network(b)} is outside {pool.name} {pool.net}", where(at),
                        "pin a value inside the pool, or release the lock entry")
             return
-        clash = pool.reserve(net, key)
+        clash = pool.reserve_span(b[0], last(b), key)
         if clash is not None:
             self.failed.add(key)
-            self._diag("allocate.conflict", f"`{key}` = {net} collides with `{clash}` in {pool.name} {pool.net}",
-                       where, f"release one of them (`netgen release {key}`) or pin another value")
+            self._diag("allocate.conflict", f"`{key}` = {network(b)} collides with `{clash}` in {pool.name} "
+                       f"{pool.net}", where(at), f"release one of them (`netgen release {key}`) or pin another value")
             return
-        self.out.values[key] = net
+        self.out.blocks[key] = b
 
-    def _new(self, pool: Pool, key: str, length: int, where: Location, prefer: int | None = None) -> None:
+    def _reserve_all(self, pool: Pool, items: list[tuple[str, Block, At]]) -> None:
+        """_reserve each item, in order. Into an empty pool, when all fit and none overlaps (a
+        lock file netgen wrote), that is one sort; otherwise one at a time, so that what is
+        reported, and in which order, is the same."""
+        spans = sorted((b[0], last(b), key) for key, b, _ in items)
+        if not pool.starts and all(pool.holds(b) for _, b, _ in items) and \
+                all(spans[i][0] > spans[i - 1][1] for i in range(1, len(spans))):
+            pool.starts, pool.ends, pool.owners = [x[0] for x in spans], [x[1] for x in spans], [x[2] for x in spans]
+            self.out.blocks.update((key, b) for key, b, _ in items)
+            return
+        for item in items:
+            self._reserve(pool, *item)
+
+    def _new(self, pool: Pool, key: str, length: int, at: At, prefer: int | None = None) -> None:
         try:
-            self.out.values[key] = pool.allocate(length, key, prefer)
+            self.out.blocks[key] = block(pool.allocate(length, key, prefer))
         except PoolExhausted as exc:
             self.failed.add(key)
-            self._diag("allocate.exhausted", f"cannot allocate a /{length} for `{key}`: {exc}", where,
+            self._diag("allocate.exhausted", f"cannot allocate a /{length} for `{key}`: {exc}", where(at),
                        "enlarge the pool (addressing / pool_length), pin a value elsewhere, or release "
                        "unused lock entries")
             return
-        self.out.origins[key] = Origin("allocated", f"{pool.name} {pool.net}")
+        origin = self.from_pool.get(pool)
+        if origin is None:
+            origin = self.from_pool[pool] = Origin("allocated", f"{pool.name} {pool.net}")
+        self.out.origins[key] = origin
         self.out.new.append(key)
 
     # -------------------------------------------------------------------- the whole network
 
     def run(self) -> Allocation:
+        """Both families and the ports. The three share nothing: on a large network the second
+        family is allocated in a forked copy of this process meanwhile, and each part is merged
+        in afterwards in the order a single process would have made it."""
         intent = self.intent
         fams = [f for f in FAMILIES if f in intent.network["addressing"]]
         links, lans = link_keys(intent), lan_keys(intent)
-        for fam in fams:
-            self.demanded |= {f"{fam}/pool/{s['id']}" for s in intent.sites}
-            self.demanded |= {f"{fam}/loopback/{d['name']}" for _, d in intent.devices}
-            self.demanded |= {f"{fam}/link/{k}" for k, *_ in links}
-            self.demanded |= {f"{fam}/lan/{k}" for k, *_ in lans}
-        for fam in fams:
-            self._family(_Family(self, fam), links, lans)
-        for k, v in self.locked.items():
-            if k not in self.demanded and k.split("/", 1)[0] in fams:
-                self.out.values[k] = v
-                self.out.orphans.append(k)
-                self.out.origins[k] = Origin("lock", "orphan: its owner left the intent; release it to free the space")
+        for fam in FAMILIES:
+            if fam not in fams:
+                self._read_lock(fam, keep=False)
+        other = InChild(lambda: self._family_part(fams[1], links, lans)) \
+            if len(fams) == 2 and len(intent.devices) >= PARALLEL_DEVICES and cores() > 1 else None
+        for fam in fams[:1] if other else fams:
+            self._family(fam, links, lans)
+        ports = Allocation()
+        allocate_ports(intent, self.lock, ports, links)
+        if other is not None:
+            self._merge(other.result())
+        self._merge(_parts(ports))
         return self.out
 
-    def _family(self, fam: _Family, links, lans) -> None:
+    def _family_part(self, fam: str, links, lans) -> tuple:
+        """One family, in a process of its own: what it added to the allocation."""
+        self._family(fam, links, lans)
+        return _parts(self.out)
+
+    def _merge(self, parts: tuple) -> None:
+        blocks, ports, origins, new, orphans, diagnostics, lock_text = parts
+        out = self.out
+        out.blocks.update(blocks)
+        out.ports.update(ports)
+        out.origins.update(origins)
+        out.new += new
+        out.orphans += orphans
+        out.diagnostics += diagnostics
+        out.lock_text.update(lock_text)
+
+    def _family(self, f: str, links, lans) -> None:
+        """Every value of one family: pools top-down, loopbacks, links, LANs; then its orphans."""
+        intent = self.intent
+        self.demanded |= {f"{f}/pool/{s['id']}" for s in intent.sites}
+        self.demanded |= {f"{f}/loopback/{d['name']}" for _, d in intent.devices}
+        self.demanded |= {f"{f}/link/{k}" for k, *_ in links}
+        self.demanded |= {f"{f}/lan/{k}" for k, *_ in lans}
+        self._read_lock(f)
+        fam = _Family(self, f)
         intent, net_cfg = self.intent, self.intent.network["addressing"]
-        lengths = net_cfg["pool_length"][fam.fam]
-        pinned_key = "prefixes" if fam.fam == "ipv4" else "prefixes6"
-
+        lengths = net_cfg["pool_length"][f]
+        pinned_key = "prefixes" if f == "ipv4" else "prefixes6"
         for zone in intent.zones:  # dedicated zones with their own (department-planned) block
-            if zone.get(fam.fam):
-                fam.zone_pools[zone["id"]] = fam.pool(f"block of zone {zone['id']}", ipaddress.ip_network(zone[fam.fam]))
+            if zone.get(f):
+                fam.zone_pools[zone["id"]] = Pool(f"block of zone {zone['id']}", ipaddress.ip_network(zone[f]))
+        # Each LAN once: (key, attachment, zone, pinned value, where); zone-block LANs apart.
+        site_lans: dict[str, list] = {}
+        zone_lans: list = []
+        for lkey, _, a, zid in lans:
+            pinned = (a.get(pinned_key) or {}).get(zid)
+            item = (f"{f}/lan/{lkey}", a, zid, pinned, (a[pinned_key], zid) if pinned else (a, "site"))
+            (zone_lans if zid in fam.zone_pools else site_lans.setdefault(a["site"], [])).append(item)
 
-        # Site pools, top-down; each level's fixed values before its new ones, and each new
-        # pool's fixed LANs before the next level carves child pools out of it.
+        # Site pools, top-down. Every fixed value goes into its pool before anything new is taken
+        # from that pool: the national block gets the fixed centre and provinces first, and a
+        # site's pool gets its children's fixed pools (of any level: a skip-level county sits
+        # beside new cities), its fixed LANs and then the orphans inside it the moment it opens.
+        # New pools are taken in (level, id) order. A pool nothing is reserved in or taken from
+        # (most townships') is never made.
         by_level = sorted(intent.site.values(), key=lambda s: (LEVEL_RANK[s["level"]], s["id"]))
-        lans_by_site: dict[str, list] = {}
-        for item in lans:
-            lans_by_site.setdefault(item[2]["site"], []).append(item)
-        level_groups: dict[int, list[Map]] = {}
+        fixed: dict[str, tuple] = {}
+        below: dict[str, list[Map]] = {}  # parent site id → sites whose pool is carved from the parent's
         for s in by_level:
-            level_groups.setdefault(LEVEL_RANK[s["level"]], []).append(s)
-        for rank in sorted(level_groups):
-            sites = level_groups[rank]
-            pending = []
-            for s in sites:
-                key = fam.key("pool", s["id"])
-                pinned = (s.get("prefix") or {}).get(fam.fam)
-                loc = s["prefix"].where(fam.fam) if pinned else s.where()
-                value = self._fixed(fam, key, pinned, loc)
+            key = f"{f}/pool/{s['id']}"
+            pinned = (s.get("prefix") or {}).get(f)
+            at = (s["prefix"], f) if pinned else (s, None)
+            value = self._fixed(key, pinned, at)
+            if value is not None:
+                fixed[s["id"]] = (key, value, at)
+            if s["level"] in ("central", "province"):
+                if value is not None:
+                    self._reserve(fam.national, key, value, at)
+            elif s.get("parent"):
+                below.setdefault(s["parent"], []).append(s)
+        fam.reserve_orphans(fam.national)
+        blocks = self.out.blocks
+        for s in by_level:
+            sid = s["id"]
+            key = f"{f}/pool/{sid}"
+            if sid not in fixed:
                 parent = self._parent_pool(fam, s)
-                if value is None:
-                    pending.append((s, key, parent))
-                elif parent is not None:
-                    self._reserve(parent, key, value, loc)
-            for s, key, parent in pending:
                 if parent is None:
                     continue
-                length = (s.get("pool_length") or {}).get(fam.fam) or lengths[s["level"]]
-                self._new(parent, key, length, s.where(), prefer=slot_of(s))
-            for s in sites:
-                value = self.out.values.get(fam.key("pool", s["id"]))
-                if value is None:
-                    continue
-                fam.site_pools[s["id"]] = fam.pool(f"pool of site {s['id']}", value)
-                for lkey, dept, a, zid in lans_by_site.get(s["id"], []):
-                    self._lan(fam, lkey, dept, a, zid, pinned_key, fixed_only=True)
+                length = (s.get("pool_length") or {}).get(f) or lengths[s["level"]]
+                self._new(parent, key, length, (s, None), prefer=slot_of(s))
+            value = blocks.get(key)
+            if value is None or (sid not in below and sid not in site_lans):
+                continue
+            pool = fam.site_pools[sid] = Pool(f"pool of site {sid}", network(value))
+            self._reserve_all(pool, [fixed[c["id"]] for c in below.get(sid, ()) if c["id"] in fixed])
+            for lan in site_lans.get(sid, ()):
+                self._fixed_lan(pool, *lan)
+            fam.reserve_orphans(pool)
 
         for name, items, kind in (("loopbacks", [(d["name"], d) for _, d in intent.devices], "loopback"),
                                   ("links", [(k, up) for k, _, _, up in links], "link")):
             pool = fam.infra[name]
-            pending = []
+            pending, kept = [], []
+            locked, origins, from_lock = self.locked, self.out.origins, self.from_lock
             for owner, node in items:
-                key = fam.key(kind, owner)
+                key = f"{f}/{kind}/{owner}"
                 if kind == "loopback":
-                    pinned = (node.get("loopback") or {}).get(fam.fam)
-                    loc = node["loopback"].where(fam.fam) if pinned else node.where("name")
+                    pinned = (node.get("loopback") or {}).get(f)
+                    at = (node["loopback"], f) if pinned else (node, "name")
                 else:
-                    pinned = node.get(fam.fam)
-                    loc = node.where(fam.fam) if pinned else node.where("peer")
-                value = self._fixed(fam, key, pinned, loc)
+                    pinned = node.get(f)
+                    at = (node, f if pinned else "peer")
+                if pinned is None:  # _fixed, for the 200,000 that are only locked
+                    value = locked.get(key)
+                    if value is not None:
+                        origins[key] = from_lock
+                else:
+                    value = self._fixed(key, pinned, at)
                 if value is None:
-                    pending.append((key, loc))
+                    pending.append((key, at))
                 else:
-                    self._reserve(pool, key, value, loc)
-            length = fam.national.bits if kind == "loopback" else net_cfg["link_length"][fam.fam]
-            for key, loc in sorted(pending):
-                self._new(pool, key, length, loc)
+                    kept.append((key, value, at))
+            self._reserve_all(pool, kept)
+            fam.reserve_orphans(pool)
+            length = fam.national.bits if kind == "loopback" else net_cfg["link_length"][f]
+            for key, at in sorted(pending, key=lambda p: p[0]):
+                self._new(pool, key, length, at)
 
-        for lkey, dept, a, zid in lans:
-            self._lan(fam, lkey, dept, a, zid, pinned_key, fixed_only=True, zone_only=True)
-        for lkey, dept, a, zid in sorted(lans, key=lambda t: t[0]):
-            self._lan(fam, lkey, dept, a, zid, pinned_key, fixed_only=False)
+        for key, a, zid, pinned, at in zone_lans:
+            self._fixed_lan(fam.zone_pools[zid], key, a, zid, pinned, at)
+        for zid, pool in fam.zone_pools.items():
+            fam.reserve_orphans(pool, f"zone:{zid}")
+        lan_length = net_cfg["lan_length"][f]
+        new_lans = [lan for lans_ in (zone_lans, *site_lans.values()) for lan in lans_
+                    if lan[0] not in blocks and lan[0] not in self.failed]
+        for key, a, zid, _, at in sorted(new_lans, key=lambda lan: lan[0]):
+            pool = fam.zone_pools[zid] if zid in fam.zone_pools else fam.site_pools.get(a["site"])
+            if pool is not None:
+                self._new(pool, key, lan_length[self.intent.site[a["site"]]["level"]], at)
+
+        for k, b in self.locked.items():  # kept until released
+            if k.startswith(f + "/") and k not in self.demanded:
+                blocks[k] = b
+                self.out.orphans.append(k)
+                self.out.origins[k] = ORPHAN
+
+    def _fixed_lan(self, pool: Pool, key: str, a: Map, zid: str, pinned: str | None, at: At) -> None:
+        if key in self.out.blocks or key in self.failed:  # the same LAN asked for twice
+            return
+        value = self._fixed(key, pinned, at)
+        if value is not None:
+            self._reserve(pool, key, value, at)
 
     def _parent_pool(self, fam: _Family, site: Map) -> Pool | None:
         if site["level"] in ("central", "province"):
@@ -271,104 +415,10 @@ class Allocator:
         parent = self.intent.parent(site)
         return fam.site_pools.get(parent["id"]) if parent is not None else None
 
-    def _lan(self, fam: _Family, lkey: str, dept: Map, a: Map, zid: str, pinned_key: str,
-             fixed_only: bool, zone_only: bool = False) -> None:
-        """One department LAN: reserve it if fixed, else (second pass) allocate it."""
-        key = fam.key("lan", lkey)
-        if key in self.out.values or key in self.failed:
-            return
-        in_zone = zid in fam.zone_pools
-        if zone_only != in_zone and fixed_only:
-            return
-        pool = fam.zone_pools[zid] if in_zone else fam.site_pools.get(a["site"])
-        if pool is None:
-            return
-        pinned = (a.get(pinned_key) or {}).get(zid)
-        loc = a[pinned_key].where(zid) if pinned else a.where("site")
-        if fixed_only:
-            value = self._fixed(fam, key, pinned, loc)
-            if value is not None:
-                self._reserve(pool, key, value, loc)
-            return
-        site = self.intent.site[a["site"]]
-        self._new(pool, key, self.intent.network["addressing"]["lan_length"][fam.fam][site["level"]], loc)
+
+def _parts(a: Allocation) -> tuple:
+    return a.blocks, a.ports, a.origins, a.new, a.orphans, a.diagnostics, a.lock_text
 
 
 def allocate(intent: Intent, lock: Lock) -> Allocation:
-    alloc = Allocator(intent, lock).run()
-    allocate_ports(intent, lock, alloc)
-    return alloc
-
-
-def port_demands(intent: Intent, links: list) -> dict[str, list[tuple[str, int | None, Location]]]:
-    """Per device, the ports it needs: (lock key, pinned port or None, where it was asked)."""
-    out: dict[str, list] = {name: [] for name in intent.device}
-    for key, _, dev, up in links:
-        out[dev["name"]].append((f"port/{dev['name']}/link:{key}", up.get("port"), up.where("peer")))
-        if up["peer"] in out:
-            out[up["peer"]].append((f"port/{up['peer']}/link:{key}", up.get("peer_port"), up.where("peer")))
-    for _, dev in intent.devices:
-        if dev.get("internet"):
-            out[dev["name"]].append((f"port/{dev['name']}/internet", None, dev.where("internet")))
-    for dept in intent.departments:
-        for a in dept["attach"]:
-            dev = access_device(intent, a)
-            if dev is not None:
-                out[dev["name"]].append((f"port/{dev['name']}/access:{dept['id']}", None, a.where("site")))
-    return out
-
-
-def access_device(intent: Intent, attach: Map) -> Map | None:
-    """The device a department attachment plugs into: the one named, else the site's first CE, else PE."""
-    site = intent.site.get(attach["site"])
-    if site is None:
-        return None
-    if attach.get("device"):
-        found = intent.device.get(attach["device"])
-        return found[1] if found else None
-    for role in ("ce", "pe"):
-        for dev in site["devices"]:
-            if dev["role"] == role:
-                return dev
-    return None
-
-
-def allocate_ports(intent: Intent, lock: Lock, alloc: Allocation) -> None:
-    """Physical port numbers, stable like addresses: pinned, else locked, else the lowest free.
-    A port whose owner left the intent stays taken until its lock entry is released."""
-    demands = port_demands(intent, link_keys(intent))
-    demanded = {key for wants in demands.values() for key, _, _ in wants}
-    orphans: dict[str, list[tuple[str, int]]] = {}
-    for key, value in lock.entries.items():
-        if key.startswith("port/") and key not in demanded and value.isdigit():
-            orphans.setdefault(key.split("/")[1], []).append((key, int(value)))
-            alloc.orphans.append(key)
-    for dev, wants in demands.items():
-        used: dict[int, str] = {}
-        for key, value in orphans.get(dev, []):
-            used[value] = key
-            alloc.ports[key] = value
-            alloc.origins[key] = Origin("lock", "orphan: its owner left the intent; release it to free the port")
-        pending = []
-        for key, pinned, where in wants:
-            locked = lock.entries.get(key)
-            value = pinned if pinned is not None else int(locked) if locked and locked.isdigit() else None
-            if value is None:
-                pending.append(key)
-                continue
-            if value in used:
-                alloc.diagnostics.append(Diagnostic(
-                    "allocate.port", Severity.ERROR, f"port {value} of `{dev}` is given to both `{used[value]}` "
-                    f"and `{key}`", where, f"pin another port, or release one of them (`netgen release {key}`)"))
-                continue
-            used[value] = key
-            alloc.ports[key] = value
-            alloc.origins[key] = Origin("intent", str(where)) if pinned is not None else Origin("lock")
-        free = 1
-        for key in sorted(pending):
-            while free in used:
-                free += 1
-            used[free] = key
-            alloc.ports[key] = free
-            alloc.origins[key] = Origin("allocated", f"lowest free port of {dev}")
-            alloc.new.append(key)
+    return Allocator(intent, lock).run()

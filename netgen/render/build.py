@@ -1,36 +1,46 @@
-"""Render every device's config into a build directory, atomically and incrementally.
+"""Render every device's config into a build directory: parallel, cached, atomic.
 
-- One process per core (fork: workers inherit the model, nothing is pickled but names and text).
-- Output goes to a staging directory that replaces the previous build only when every device
-  rendered; a failed build leaves the last good one untouched.
-- A device whose config is byte-identical to the previous build keeps its file (hard-linked
-  from the old build: same inode, same mtime), so tools watching the build see only real changes.
+- One process per core: this one and forked workers, which inherit the model — or build the
+  devices they render from the network-wide facts (model/lazy.py). Only names, hashes and
+  diagnostics travel back: each writes the configs it renders into the staging directory.
+- With a cache, a device is rendered again only when what its config is made of changed: the
+  device's model data, what its templates read from the rest of the network, the templates,
+  netgen's code (see digest.py, reads.py). The key is checked against the cache's record of
+  the previous build of the same directory, whose file the manifest vouches for.
+- Nothing in the build directory changes unless every device rendered (outdir.py).
 """
 from __future__ import annotations
 
 import hashlib
-import json
 import os
+import pickle
 import shutil
 import sys
 import traceback
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from multiprocessing import get_context
 from pathlib import Path
+from typing import Callable, NamedTuple
 
 import jinja2
 
 from .. import __version__
 from ..diagnostics import Diagnostic, Location, Result, Severity
+from ..intent.cache import Cache, code_fingerprint
+from ..intent.gcpause import without_gc
+from ..model.lazy import LazyNetwork
 from ..model.types import Network
+from .digest import digest
 from .environment import make_environment
+from .outdir import MANIFEST, Previous, commit, fingerprint, previous, staging  # noqa: F401 - MANIFEST, fingerprint: API
 from .platform import Platform, PlatformError, load_platform
+from .reads import NetworkReads, ReadValues
 
-MANIFEST = "manifest.json"
-_NETWORK: Network | None = None  # set before forking workers
-_OVERRIDE: str | None = None
+CHUNK = 256  # devices per task handed to a worker
+KEEP_INDEXES = 32  # build directories whose render records the cache keeps
 
 
 @dataclass
@@ -40,6 +50,37 @@ class BuildResult(Result):
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     manifest: dict = field(default_factory=dict)
+
+
+@dataclass
+class _Job:
+    """What the workers need, set before they fork."""
+
+    network: Network | LazyNetwork
+    platform: str | None
+    out_dir: Path
+    stage: Path
+    suffix: dict[str, str]  # platform → file suffix
+    context: dict[str, str]  # platform → digest of its templates and netgen's code
+    record: dict  # device → (key, sha256, reads) from the previous build
+    previous: Previous
+    platform_of: Callable[[str], str]
+
+    @cached_property
+    def values(self) -> ReadValues:  # made in each worker, kept across its chunks
+        return ReadValues(self.network)
+
+
+_JOB: _Job | None = None
+
+
+class _Outcome(NamedTuple):
+    name: str
+    sha256: str | None
+    key: bytes | None  # what the config is made of (None: not cacheable)
+    reads: tuple  # what its templates read from the network
+    staged: bool  # written into the staging directory (new content)
+    diagnostic: Diagnostic | None = None
 
 
 @lru_cache(maxsize=None)
@@ -65,138 +106,142 @@ def _template_error(name: str, exc: BaseException) -> Diagnostic:
                       "fix the template; templates only print values the model provides")
 
 
-def _render_chunk(names: list[str]) -> list[tuple[str, str | None, Diagnostic | None]]:
-    out = []
+def _render_chunk(names: list[str]) -> list[_Outcome]:
+    """Each device's outcome; a config with new content is written into the staging directory."""
+    job, out = _JOB, []
+    values = job.values
     for name in names:
-        device = _NETWORK.devices[name]
+        plat = job.platform or job.platform_of(name)
+        file, context = name + job.suffix[plat], job.context[plat]
+        old = job.record.get(name)
+        if old is not None and job.previous.same(job.out_dir, name, file, old[1], None):
+            key = digest(context, values.device(name), *[(r, values.value(r)) for r in old[2]])
+            if key is not None and key == old[0]:  # made of the same things as the file there
+                out.append(_Outcome(name, old[1], key, old[2], False))
+                continue
+        device = job.network.devices[name]
+        reads = NetworkReads(job.network)
         try:
-            out.append((name, render_device(device, _NETWORK, _OVERRIDE), None))
+            text = _template(plat).render(d=device, net=reads).encode("utf-8")
         except Exception as exc:  # a template bug becomes a diagnostic naming the template line
-            out.append((name, None, _template_error(name, exc)))
+            out.append(_Outcome(name, None, None, (), False, _template_error(name, exc)))
+            continue
+        sha = hashlib.sha256(text).hexdigest()
+        staged = not job.previous.same(job.out_dir, name, file, sha, text)
+        if staged:
+            (job.stage / file).write_bytes(text)
+        read = tuple(sorted(reads.reads))
+        key = digest(context, values.device(name), *[(r, values.value(r)) for r in read])
+        out.append(_Outcome(name, sha, key, read, staged))
     return out
 
 
-def fingerprint(paths: list[Path]) -> str:
-    """sha256 over files' relative names and bytes, in sorted order."""
-    h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(str(p).encode())
-        h.update(b"\0")
-        h.update(p.read_bytes())
-    return h.hexdigest()
-
-
-def _read_manifest(out_dir: Path) -> dict:
-    try:
-        return json.loads((out_dir / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-
-
-def _recover(out_dir: Path) -> None:
-    """A build killed between its two renames leaves `.NAME.old-*`: put it back."""
-    if out_dir.exists():
-        return
-    for old in sorted(out_dir.parent.glob(f".{out_dir.name}.old-*")):
-        os.rename(old, out_dir)
-        return
-
-
-def build(network: Network, out_dir: Path, platform: str | None = None, jobs: int | None = None,
-          intent_fingerprint: str = "", progress: bool = False) -> BuildResult:
-    global _NETWORK, _OVERRIDE
+@without_gc
+def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = None, jobs: int | None = None,
+          intent_fingerprint: str = "", progress: bool = False, cache: Cache | None = None) -> BuildResult:
+    """Render `network` (a Network, or a LazyNetwork whose devices the workers build) into
+    `out_dir`; `platform` renders every device for that platform instead of its own."""
+    global _JOB
     out_dir = Path(out_dir)
     result = BuildResult(out_dir=out_dir)
     names = list(network.devices)
+    platform_of = network.platform if isinstance(network, LazyNetwork) else (lambda n: network.devices[n].platform)
     try:
-        platforms = {platform} if platform else {d.platform for d in network.devices.values()}
+        platforms = {platform} if platform else {platform_of(n) for n in names}
         descriptors: dict[str, Platform] = {p: load_platform(p) for p in sorted(platforms)}
     except PlatformError as exc:
         result.diagnostics.append(Diagnostic("render.platform", Severity.ERROR, str(exc), Location("templates"),
                                              "render with --platform frr, or add templates for that platform"))
         return result
-
-    _NETWORK, _OVERRIDE = network, platform
-    jobs = jobs or os.cpu_count() or 1
-    texts: dict[str, str] = {}
-    chunks = [names[i:i + 256] for i in range(0, len(names), 256)]
-    bar = _progress(len(names)) if progress else None
-    if jobs > 1 and len(names) > 200:
-        with ProcessPoolExecutor(jobs, mp_context=get_context("fork")) as pool:
-            results = pool.map(_render_chunk, chunks)
-            for chunk in results:
-                _collect(chunk, texts, result, bar)
-    else:
-        for chunk in chunks:
-            _collect(_render_chunk(chunk), texts, result, bar)
-    if bar is not None:
-        bar.stop()
-    _NETWORK = None
-    if not result.ok:
-        return result
-
-    _recover(out_dir)
-    old = _read_manifest(out_dir).get("devices", {})
-    stage = out_dir.parent / f".{out_dir.name}.tmp-{os.getpid()}"
+    template_files = {p: [f for f in d.directory.rglob("*") if f.is_file()] for p, d in descriptors.items()}
+    context = {p: f"{code_fingerprint()} {fingerprint(fs)} {p}" for p, fs in template_files.items()}
+    prev = previous(out_dir)
+    slot = f"{out_dir.resolve()}\0{platform or ''}"
+    record = _read_record(cache, slot) if prev.trusted else {}
+    stage = staging(out_dir)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    manifest_devices = {}
+    _JOB = _Job(network, platform, out_dir, stage, {p: d.suffix for p, d in descriptors.items()}, context, record,
+                prev, platform_of)
     try:
-        for name in names:
-            desc = descriptors[platform or network.devices[name].platform]
-            data = texts[name].encode("utf-8")
-            digest = hashlib.sha256(data).hexdigest()
-            fname = name + desc.suffix
-            prev = old.get(name)
-            target = stage / fname
-            if prev and prev.get("sha256") == digest and prev.get("file") == fname and (out_dir / fname).is_file():
-                try:
-                    os.link(out_dir / fname, target)
-                except OSError:
-                    shutil.copy2(out_dir / fname, target)
-                result.unchanged.append(name)
+        outcomes = _render(names, jobs, progress)
+    finally:
+        _JOB = None
+    try:
+        if any(o.diagnostic for o in outcomes):
+            result.diagnostics += [o.diagnostic for o in outcomes if o.diagnostic]
+            shutil.rmtree(stage, ignore_errors=True)
+            return result
+        manifest_devices, staged, new_record = {}, [], {}
+        for o in outcomes:
+            desc = descriptors[platform or platform_of(o.name)]
+            file = o.name + desc.suffix
+            manifest_devices[o.name] = {"file": file, "platform": desc.name, "sha256": o.sha256}
+            if o.key is not None:
+                new_record[o.name] = (o.key, o.sha256, o.reads)
+            if o.staged:
+                staged.append(file)
+                result.written.append(o.name)
             else:
-                target.write_bytes(data)
-                result.written.append(name)
-            manifest_devices[name] = {"file": fname, "platform": desc.name, "sha256": digest}
-        result.removed = sorted(set(old) - set(manifest_devices))
+                result.unchanged.append(o.name)
+        result.removed = sorted(set(prev.devices) - set(manifest_devices))
+        kept = {e["file"] for e in manifest_devices.values()}
+        gone = sorted({e.get("file") for e in prev.devices.values() if isinstance(e, dict)} - kept - {None})
         result.manifest = {
             "netgen": __version__,
             "intent_sha256": intent_fingerprint,
-            "templates_sha256": fingerprint([p for d in descriptors.values() for p in d.directory.rglob("*")
-                                             if p.is_file()]),
+            "templates_sha256": fingerprint([f for fs in template_files.values() for f in fs]),
             "devices": manifest_devices,
         }
-        (stage / MANIFEST).write_text(json.dumps(result.manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        if out_dir.exists():
-            retired = out_dir.parent / f".{out_dir.name}.old-{os.getpid()}"
-            os.rename(out_dir, retired)
-            os.rename(stage, out_dir)
-            shutil.rmtree(retired)
-        else:
-            os.rename(stage, out_dir)
+        commit(out_dir, stage, result.manifest, staged, gone)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
-        _recover(out_dir)
         raise
+    if cache is not None:
+        cache.write("render", slot, pickle.dumps(new_record, protocol=pickle.HIGHEST_PROTOCOL))
+        cache.trim("render", KEEP_INDEXES)
     return result
 
 
-def _collect(chunk, texts: dict, result: BuildResult, bar) -> None:
-    for name, text, diag in chunk:
-        if diag is not None:
-            result.diagnostics.append(diag)
-        else:
-            texts[name] = text
-    if bar is not None:
-        bar.advance(len(chunk))
+def _read_record(cache: Cache | None, slot: str) -> dict:
+    blob = cache.read("render", slot) if cache is not None else None
+    try:
+        return pickle.loads(blob) if blob else {}
+    except Exception:  # a damaged record only costs a full render
+        return {}
 
 
-class _progress:
+def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chunk) -> list[_Outcome]:
+    """`work` (a module-level function: workers find it by name) over the names in chunks: the
+    first share in this process, the rest in `jobs - 1` forked workers meanwhile (a worker
+    costs its copy-on-write pages, which this process does not)."""
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(names) // CHUNK))
+    chunks = [names[i:i + CHUNK] for i in range(0, len(names), CHUNK)]
+    own = len(chunks) // jobs
+    bar = _Progress(len(names)) if progress else None
+    out: list[_Outcome] = []
+    try:
+        with ProcessPoolExecutor(jobs - 1, mp_context=get_context("fork")) if jobs > 1 else nullcontext() as pool:
+            others = [pool.submit(work, c) for c in chunks[own:]] if pool else []
+            for chunk in chunks[:own] if pool else chunks:
+                out += work(chunk)
+                if bar:
+                    bar.advance(len(chunk))
+            for future in others:
+                out += future.result()
+                if bar:
+                    bar.advance(len(out) - bar.done)
+    finally:
+        if bar:
+            bar.stop()
+    return out
+
+
+class _Progress:
     """A rich progress bar on stderr, only at a terminal."""
 
     def __init__(self, total: int):
-        self.p = None
+        self.p, self.done = None, 0
         if sys.stderr.isatty() and total > 200:
             from rich.progress import Progress
 
@@ -205,6 +250,7 @@ class _progress:
             self.task = self.p.add_task("rendering", total=total)
 
     def advance(self, n: int) -> None:
+        self.done += n
         if self.p:
             self.p.advance(self.task, n)
 

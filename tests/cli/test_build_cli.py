@@ -5,6 +5,9 @@ import hashlib
 import json
 import subprocess
 import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def netgen(*args, cwd=None):
@@ -92,3 +95,35 @@ def test_unknown_platform_is_a_clear_error(intent_dir, tmp_path):
     assert r.returncode == 1
     assert "no templates for platform `cisco_ios`" in r.stdout
     assert "Traceback" not in r.stderr
+
+
+def test_a_second_build_renders_nothing_and_the_cache_changes_no_byte(intent_dir, tmp_path, private_cache):
+    out, plain = tmp_path / "build", tmp_path / "plain"
+    assert netgen("build", str(intent_dir.root), "-o", str(out)).returncode == 0
+    r = netgen("build", str(intent_dir.root), "-o", str(out))
+    assert r.returncode == 0 and "0 written, 18 unchanged" in r.stdout, r.stdout
+    assert any(private_cache.rglob("*")), "the cache was used"
+    intent_dir.replace("sites/guangxi/nanning.yaml", "model: MSR2630", "model: MSR2630-WiNet")
+    r = netgen("build", str(intent_dir.root), "-o", str(out))
+    assert r.returncode == 0 and "1 written, 17 unchanged" in r.stdout, r.stdout
+    assert netgen("build", str(intent_dir.root), "-o", str(plain), "--no-cache").returncode == 0
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == {p.name: p.read_bytes() for p in plain.iterdir()}
+
+
+def test_validate_reports_the_same_with_and_without_the_cache(intent_dir):
+    intent_dir.replace("sites/jiangxi/nanchang.yaml", "peer: jx-pe2,", "peer: jx-pe9,")
+    runs = [netgen("validate", str(intent_dir.root), "--format", "json", *flags) for flags in ([], [], ["--no-cache"])]
+    assert {r.returncode for r in runs} == {1}
+    assert runs[0].stdout == runs[1].stdout == runs[2].stdout
+
+
+def test_the_benchmarks_national_generator_writes_intent_that_builds_clean(tmp_path):
+    """benchmarks/gen_intent.py at a small size: valid, resolvable and renderable as generated."""
+    src = tmp_path / "national"
+    gen = subprocess.run([sys.executable, "benchmarks/gen_intent.py", str(src), "--sites", "300"], capture_output=True,
+                         text=True, cwd=REPO, timeout=120)
+    assert gen.returncode == 0, gen.stderr
+    summary = json.loads(gen.stdout)
+    r = netgen("build", str(src), "-o", str(tmp_path / "build"))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert f"built {summary['devices']} devices" in r.stdout and r.stderr.count("warning") == 0

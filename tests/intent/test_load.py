@@ -20,7 +20,7 @@ import yaml
 
 from netgen import validate
 from netgen.diagnostics import FORMATS, Diagnostic, render
-from netgen.intent import load
+from netgen.intent import load, yamltree
 
 CORPUS = Path(__file__).parent / "corpus"
 PWNED = "netgen-pwned"  # what the code tags in the corpus would create if they ran
@@ -100,7 +100,7 @@ def test_corpus_and_table_agree():
 def parser(request, monkeypatch):
     """Run each case with libyaml's parser and with PyYAML's pure-Python one (the fallback)."""
     if request.param == "pure-python":
-        monkeypatch.setattr(load, "_Loader", yaml.SafeLoader)
+        monkeypatch.setattr(yamltree, "_Loader", yaml.SafeLoader)
     return request.param
 
 

@@ -17,8 +17,8 @@ def attach(intent: Intent):
                 continue
             if sid in seen:
                 yield Finding(a.where("site"), f"`{dept['id']}` attaches at `{sid}` twice",
-                              "merge the two attachments", (seen[sid],))
-            seen[sid] = a.where("site")
+                              "merge the two attachments", (seen[sid].where("site"),))
+            seen[sid] = a
             site = intent.site[sid]
             if a.get("device"):
                 dev = intent.device.get(a["device"])

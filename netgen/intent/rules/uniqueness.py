@@ -4,71 +4,73 @@ from __future__ import annotations
 import ipaddress
 from typing import Iterable, Iterator
 
-from ...diagnostics import Location
 from ..intent import Intent
+from ..tree import Map
 from . import Finding, rule
 
 
-def _duplicates(items: Iterable[tuple[object, Location]], what: str, hint: str) -> Iterator[Finding]:
-    first: dict[object, Location] = {}
-    for value, loc in items:
+def _duplicates(items: Iterable[tuple[object, Map, str]], what: str, hint: str) -> Iterator[Finding]:
+    """Each (value, mapping, key) whose value repeats an earlier one's; located only when
+    reported (a Location for each of 50,000 devices would cost more than the check)."""
+    first: dict[object, tuple[Map, str]] = {}
+    for value, m, key in items:
         if value in first:
-            yield Finding(loc, f"duplicate {what} `{value}`", hint, (first[value],))
+            yield Finding(m.where(key), f"duplicate {what} `{value}`", hint, (first[value][0].where(first[value][1]),))
         else:
-            first[value] = loc
+            first[value] = (m, key)
+
+
+def _by(items: Iterable[Map], key: str) -> Iterator[tuple[object, Map, str]]:
+    return ((m[key], m, key) for m in items)
 
 
 @rule("unique.site-id", "site ids are unique")
 def site_id(intent: Intent):
-    yield from _duplicates(((s["id"], s.where("id")) for s in intent.sites), "site id", "give each site its own id")
+    yield from _duplicates(_by(intent.sites, "id"), "site id", "give each site its own id")
 
 
 @rule("unique.site-code", "administrative codes are unique")
 def site_code(intent: Intent):
-    yield from _duplicates(((s["code"], s.where("code")) for s in intent.sites), "administrative code",
-                           "each site has its own GB/T 2260 code")
+    yield from _duplicates(_by(intent.sites, "code"), "administrative code", "each site has its own GB/T 2260 code")
 
 
 @rule("unique.device-name", "device names are unique network-wide")
 def device_name(intent: Intent):
-    yield from _duplicates(((d["name"], d.where("name")) for _, d in intent.devices), "device name",
+    yield from _duplicates(_by((d for _, d in intent.devices), "name"), "device name",
                            "device names are host names: make each one unique")
 
 
 @rule("unique.zone", "zone ids and VPN ids are unique")
 def zone(intent: Intent):
-    yield from _duplicates(((z["id"], z.where("id")) for z in intent.zones), "zone id", "rename one of the zones")
-    yield from _duplicates(((z["vpn_id"], z.where("vpn_id")) for z in intent.zones), "vpn_id",
-                           "each zone is its own VPN: give it its own vpn_id")
+    yield from _duplicates(_by(intent.zones, "id"), "zone id", "rename one of the zones")
+    yield from _duplicates(_by(intent.zones, "vpn_id"), "vpn_id", "each zone is its own VPN: give it its own vpn_id")
 
 
 @rule("unique.department-id", "department ids are unique")
 def department_id(intent: Intent):
-    yield from _duplicates(((d["id"], d.where("id")) for d in intent.departments), "department id",
-                           "merge the two entries, or rename one")
+    yield from _duplicates(_by(intent.departments, "id"), "department id", "merge the two entries, or rename one")
 
 
 @rule("unique.server-id", "server ids are unique")
 def server_id(intent: Intent):
-    yield from _duplicates(((s["id"], s.where("id")) for s in intent.network["servers"]), "server id",
-                           "rename one of the servers")
+    yield from _duplicates(_by(intent.network["servers"], "id"), "server id", "rename one of the servers")
 
 
 @rule("unique.asn", "pinned AS numbers are unique")
 def asn(intent: Intent):
-    yield from _duplicates(((s["asn"], s.where("asn")) for s in intent.sites if s.get("asn")), "AS number",
+    yield from _duplicates(_by((s for s in intent.sites if s.get("asn")), "asn"), "AS number",
                            "two provinces cannot share an AS: remove one pin")
 
 
-def _pinned_addresses(intent: Intent) -> Iterator[tuple[str, Location]]:
+def _pinned_addresses(intent: Intent) -> Iterator[tuple[str, Map, str]]:
     for site, dev in intent.devices:
         for fam in ("ipv4", "ipv6"):
             if dev.get("loopback", {}).get(fam):
-                yield str(ipaddress.ip_address(dev["loopback"][fam])), dev["loopback"].where(fam)
+                yield str(ipaddress.ip_address(dev["loopback"][fam])), dev["loopback"], fam
         if dev.get("mgmt"):
-            yield str(ipaddress.ip_address(dev["mgmt"])), dev.where("mgmt")
+            yield str(ipaddress.ip_address(dev["mgmt"])), dev, "mgmt"
     for srv in intent.network["servers"]:
-        yield str(ipaddress.ip_address(srv["address"])), srv.where("address")
+        yield str(ipaddress.ip_address(srv["address"])), srv, "address"
 
 
 @rule("unique.address", "pinned host addresses (loopbacks, management, servers) are unique")

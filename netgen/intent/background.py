@@ -1,0 +1,51 @@
+"""Run a function in a forked copy of this process while this one goes on with other work.
+
+The copy shares everything built so far (copy-on-write), so nothing is sent to it; only its
+result comes back, pickled through a pipe. For work that reads the same data as the parent's
+next step — the semantic rules while allocation runs — on a machine with a core to spare.
+"""
+from __future__ import annotations
+
+import os
+import pickle
+import traceback
+from typing import Any, Callable
+
+
+class InChild:
+    def __init__(self, fn: Callable[[], Any]):
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: run, send the result (or the error), leave without cleanup
+            os.close(read)
+            try:
+                try:
+                    data = pickle.dumps((True, fn()), protocol=pickle.HIGHEST_PROTOCOL)
+                except BaseException as exc:  # noqa: BLE001 - handed to the parent, which raises it
+                    data = pickle.dumps((False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+            finally:
+                os._exit(0)
+        os.close(write)
+        self.pid, self.pipe = pid, read
+
+    def result(self) -> Any:
+        """Wait for the child; its return value, or RuntimeError with its traceback."""
+        with os.fdopen(self.pipe, "rb") as pipe:
+            data = pipe.read()
+        os.waitpid(self.pid, 0)
+        if not data:
+            raise RuntimeError("the background process ended without a result")
+        ok, value = pickle.loads(data)
+        if not ok:
+            raise RuntimeError(f"in the background process: {value}")
+        return value
+
+
+def cores() -> int:
+    """Cores this process may use."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1

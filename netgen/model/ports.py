@@ -1,0 +1,93 @@
+"""Physical ports: which ports each device needs, and stable port numbers for them.
+
+Like addresses, port numbers are pinned in the intent, else kept from the lock file, else the
+lowest free number on the device; a port whose owner left the intent stays taken until its
+lock entry is released (the cable is still plugged in).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ..diagnostics import Diagnostic, Location, Severity
+from ..intent.intent import Intent
+from ..intent.tree import Map
+from .lock import Lock
+from .types import Origin
+
+if TYPE_CHECKING:
+    from .allocate import Allocation
+
+ORPHAN_PORT = Origin("lock", "orphan: its owner left the intent; release it to free the port")
+
+
+def port_demands(intent: Intent, links: list) -> dict[str, list[tuple[str, int | None, Location]]]:
+    """Per device, the ports it needs: (lock key, pinned port or None, where it was asked)."""
+    out: dict[str, list] = {name: [] for name in intent.device}
+    for key, _, dev, up in links:
+        out[dev["name"]].append((f"port/{dev['name']}/link:{key}", up.get("port"), (up, "peer")))
+        if up["peer"] in out:
+            out[up["peer"]].append((f"port/{up['peer']}/link:{key}", up.get("peer_port"), (up, "peer")))
+    for _, dev in intent.devices:
+        if dev.get("internet"):
+            out[dev["name"]].append((f"port/{dev['name']}/internet", None, (dev, "internet")))
+    for dept in intent.departments:
+        for a in dept["attach"]:
+            dev = access_device(intent, a)
+            if dev is not None:
+                out[dev["name"]].append((f"port/{dev['name']}/access:{dept['id']}", None, (a, "site")))
+    return out
+
+
+def access_device(intent: Intent, attach: Map) -> Map | None:
+    """The device a department attachment plugs into: the one named, else the site's first CE, else PE."""
+    site = intent.site.get(attach["site"])
+    if site is None:
+        return None
+    if attach.get("device"):
+        found = intent.device.get(attach["device"])
+        return found[1] if found else None
+    for role in ("ce", "pe"):
+        for dev in site["devices"]:
+            if dev["role"] == role:
+                return dev
+    return None
+
+
+def allocate_ports(intent: Intent, lock: Lock, alloc: "Allocation", links: list) -> None:
+    """Port numbers for every demand, recorded in `alloc` (ports, origins, new, orphans)."""
+    demands = port_demands(intent, links)
+    demanded = {key for wants in demands.values() for key, _, _ in wants}
+    used_by: dict[str, dict[int, str]] = {}  # device → port → key, orphans first
+    for key, value in lock.entries.items():
+        if key.startswith("port/") and key not in demanded and value.isdigit():
+            used_by.setdefault(key.split("/")[1], {})[int(value)] = key
+            alloc.ports[key] = int(value)
+            alloc.origins[key] = ORPHAN_PORT
+            alloc.orphans.append(key)
+    from_lock = Origin("lock")
+    for dev, wants in demands.items():
+        used = used_by.setdefault(dev, {})
+        pending = []
+        for key, pinned, at in wants:
+            locked = lock.entries.get(key)
+            value = pinned if pinned is not None else int(locked) if locked and locked.isdigit() else None
+            if value is None:
+                pending.append(key)
+                continue
+            if value in used:
+                alloc.diagnostics.append(Diagnostic(
+                    "allocate.port", Severity.ERROR, f"port {value} of `{dev}` is given to both `{used[value]}` "
+                    f"and `{key}`", at[0].where(at[1]), f"pin another port, or release one of them "
+                    f"(`netgen release {key}`)"))
+                continue
+            used[value] = key
+            alloc.ports[key] = value
+            alloc.origins[key] = Origin("intent", str(at[0].where(at[1]))) if pinned is not None else from_lock
+        free = 1
+        for key in sorted(pending):
+            while free in used:
+                free += 1
+            used[free] = key
+            alloc.ports[key] = free
+            alloc.origins[key] = Origin("allocated", f"lowest free port of {dev}")
+            alloc.new.append(key)

@@ -1,0 +1,72 @@
+"""Model objects from their specs: plain tuples that hold everything an object is made of.
+
+The resolver first gathers a device's (or site's) spec — strings, integers, booleans, None and
+tuples of them, addresses as (integer, prefix length) — and then builds the object from the
+spec alone, with the functions here, which read nothing else. So a spec names its object
+exactly: the render cache keys a config by the digest of the specs it was made from, and
+checking a key costs gathering a spec, not building a device (a quarter of the work).
+Field order follows the dataclasses in types.py.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
+
+from .types import Attachment, BgpSession, Device, Interface, InternetExit, Management, Site, Vrf
+
+Spec = tuple  # nested tuples of str, int, bool, None
+
+
+def _iface4(a):
+    return None if a is None else IPv4Interface(a)
+
+
+def _iface6(a):
+    return None if a is None else IPv6Interface(a)
+
+
+def interface(s: Spec) -> Interface:
+    """(port, kind, description, ipv4, ipv6, vrf, vlan, peer_device, peer_port, bandwidth,
+    transport, ipsec, igp, nat, zones); addresses as (integer, prefix length)."""
+    return Interface(s[0], s[1], s[2], _iface4(s[3]), _iface6(s[4]), *s[5:])
+
+
+def attachment(s: Spec) -> Attachment:
+    """(department, site, device, zone, port, vlan, ipv4, ipv6)"""
+    return Attachment(*s[:6], _iface4(s[6]), _iface6(s[7]))
+
+
+def internet(s: Spec | None) -> InternetExit | None:
+    """(isp, address, gateway, NAT pool, port, firewall, NAT-from zones): the first three as text."""
+    if s is None:
+        return None
+    pool = IPv4Network(s[3])
+    return InternetExit(s[0], IPv4Interface(s[1]), IPv4Address(s[2]), pool, s[4], s[5], s[6], pool.network_address,
+                        pool.broadcast_address)
+
+
+@lru_cache(maxsize=256)
+def management(s: Spec) -> Management:
+    """Management's fields in order; devices with the same baseline share one object."""
+    return Management(*s)
+
+
+def device(s: Spec) -> Device:
+    """(name, site, level, role, reflector, platform, vendor, model, asn, loopback4, loopback6,
+    router id, IS-IS NET, IGP, interfaces, VRFs, transit VRFs, BGP sessions, attachments,
+    Internet exit, management); loopbacks as integers, the rest as the parts above."""
+    (name, site, level, role, reflector, platform, vendor, model, asn, lb4, lb6, router_id, isis_net, igp,
+     interfaces, vrfs, transit, bgp, attachments, inet, mgmt) = s
+    return Device(
+        name=name, site=site, level=level, role=role, reflector=reflector, platform=platform, vendor=vendor,
+        model=model, asn=asn, loopback4=None if lb4 is None else IPv4Address(lb4),
+        loopback6=None if lb6 is None else IPv6Address(lb6), router_id=router_id, isis_net=isis_net, igp=igp,
+        interfaces=tuple(map(interface, interfaces)), vrfs=tuple(Vrf(*v) for v in vrfs),
+        transit_vrfs=tuple(Vrf(*v) for v in transit), bgp=tuple(BgpSession(*b) for b in bgp),
+        attachments=tuple(map(attachment, attachments)), internet=internet(inet), management=management(mgmt))
+
+
+def site(s: Spec) -> Site:
+    """(id, name, level, code, parent, mlps, asn, pool4, pool6, devices); pools as (integer, length)."""
+    return Site(*s[:7], None if s[7] is None else IPv4Network(s[7]), None if s[8] is None else IPv6Network(s[8]),
+                s[9])

@@ -1,0 +1,201 @@
+"""The render cache: a cached build is byte-for-byte the build without it, and a stale cache
+never gives a wrong config.
+
+Builds here run in-process (jobs=1 unless said otherwise) from the model built on demand
+(`Resolution.lazy_network`, what `netgen build` renders) or from a plain `Network`, against a
+private cache directory. "Uncached" is the same build into a fresh directory with no cache.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from netgen.intent.cache import Cache
+from netgen.model import resolve
+from netgen.render import build as build_mod
+from netgen.render.build import build
+from netgen.render.outdir import MANIFEST, PARTIAL, manifest_text
+from netgen.render.platform import load_platform
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def files(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(out.iterdir())}
+
+
+def inodes(out: Path) -> dict[str, int]:
+    return {p.name: p.stat().st_ino for p in out.iterdir()}
+
+
+def lazy(root: Path):
+    res = resolve(root, model=False)
+    assert res.ok, [f"{d.location}: {d.message}" for d in res.errors]
+    res.write_lock()
+    return res.lazy_network()
+
+
+@pytest.fixture
+def cache(tmp_path) -> Cache:
+    return Cache(tmp_path / "cache")
+
+
+@pytest.fixture
+def clean_template_caches():
+    load_platform.cache_clear()
+    build_mod._template.cache_clear()
+    yield
+    load_platform.cache_clear()
+    build_mod._template.cache_clear()
+
+
+def uncached(root: Path, out: Path, **kw) -> dict[str, bytes]:
+    assert build(lazy(root), out, jobs=1, **kw).ok
+    return files(out)
+
+
+def test_the_model_built_on_demand_is_the_model(intent_dir):
+    res = resolve(intent_dir.root)
+    net, on_demand = res.network, res.lazy_network()
+    assert list(on_demand.devices) == list(net.devices) and list(on_demand.sites) == list(net.sites)
+    assert all(on_demand.devices[n] == d for n, d in net.devices.items())
+    assert all(on_demand.sites[s] == site for s, site in net.sites.items())
+    assert on_demand.links == net.links and on_demand.origins == net.origins
+    assert all(on_demand.platform(n) == d.platform for n, d in net.devices.items())
+
+
+def test_a_cached_build_is_byte_identical_to_an_uncached_one(intent_dir, tmp_path, cache):
+    out = tmp_path / "build"
+    first = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert first.ok and sorted(first.written) == sorted(first.manifest["devices"])
+    second = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert second.written == [] and sorted(second.unchanged) == sorted(first.manifest["devices"])
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain") == files(out)
+
+
+def test_an_edit_rewrites_its_device_and_the_neighbour_whose_config_shows_it(intent_dir, tmp_path, cache):
+    """The county PE's uplink bandwidth is printed by the county PE and by the city PE at the
+    other end of the link: both are rendered again, nothing else."""
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    before = inodes(out)
+    intent_dir.replace("sites/guangxi/nanning.yaml", "{peer: gx-nn-pe1, bandwidth: 1G, carrier: china-telecom}",
+                       "{peer: gx-nn-pe1, bandwidth: 10G, carrier: china-telecom}")
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert sorted(result.written) == ["gx-nn-la-pe1", "gx-nn-pe1"]
+    assert {n for n, i in inodes(out).items() if before.get(n) != i} == {"gx-nn-la-pe1.cfg", "gx-nn-pe1.cfg",
+                                                                         "manifest.json"}
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
+def test_what_a_template_reads_from_the_network_is_part_of_the_key(intent_dir, tmp_path, cache):
+    """A site's name is printed by its devices' headers (through `net.sites`, not `d`)."""
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    intent_dir.replace("sites/guangxi/nanning.yaml", "name: 隆安县", "name: 隆安县 (新)")
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert result.written and all(n.startswith("gx-nn-la") for n in result.written)
+    assert "隆安县 (新)" in (out / f"{result.written[0]}.cfg").read_text(encoding="utf-8")
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
+def test_a_template_change_renders_again(intent_dir, tmp_path, cache, monkeypatch, clean_template_caches):
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    system = templates / "huawei_vrp" / "system.j2"
+    system.write_text(system.read_text(encoding="utf-8") + "# changed template\n", encoding="utf-8")
+    monkeypatch.setenv("NETGEN_TEMPLATES", str(templates))
+    load_platform.cache_clear()
+    build_mod._template.cache_clear()
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    vrp = sorted(n for n, e in result.manifest["devices"].items() if e["platform"] == "huawei_vrp")
+    assert vrp and sorted(result.written) == vrp
+    assert all("# changed template" in (out / f"{n}.cfg").read_text(encoding="utf-8") for n in vrp)
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
+def test_other_code_never_reuses_a_key(intent_dir, tmp_path, cache, monkeypatch):
+    """Keys include netgen's code fingerprint: with other code (here: a device template that
+    renders differently, and another fingerprint) nothing cached is taken for current."""
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+
+    class Other:
+        def __init__(self, real):
+            self.real = real
+
+        def render(self, **kw):
+            return self.real.render(**kw) + "! other code\n"
+
+    real = build_mod._template
+    monkeypatch.setattr(build_mod, "_template", lambda name: Other(real(name)))
+    monkeypatch.setattr(build_mod, "code_fingerprint", lambda: "other code")
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert sorted(result.written) == sorted(result.manifest["devices"])
+    assert all(p.read_text(encoding="utf-8").endswith("! other code\n") for p in out.glob("*.cfg"))
+
+
+def test_a_damaged_cache_is_ignored(intent_dir, tmp_path, cache):
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    for entry in (cache.dir / "render").iterdir():
+        entry.write_bytes(b"not a pickle")
+    intent_dir.replace("sites/guangxi/nanning.yaml", "model: MSR2630", "model: MSR2630-WiNet")
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
+def test_an_interrupted_update_is_repaired_by_comparing_bytes(intent_dir, tmp_path, cache):
+    """A build killed while updating the directory in place leaves its marker; the next build
+    trusts neither the manifest's hashes nor the cache and puts back every changed file."""
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    victim = sorted(out.glob("*.cfg"))[0]
+    victim.write_text("half a config\n", encoding="utf-8")
+    (out / PARTIAL).touch()
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert result.written == [victim.stem]
+    assert not (out / PARTIAL).exists()
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
+def test_a_build_from_a_plain_network_is_cached_too(intent_dir, tmp_path, cache):
+    res = resolve(intent_dir.root)
+    out = tmp_path / "build"
+    assert build(res.network, out, jobs=1, cache=cache).ok
+    assert build(resolve(intent_dir.root).network, out, jobs=1, cache=cache).written == []
+    intent_dir.replace("sites/guangxi/nanning.yaml", "model: MSR2630", "model: MSR2630-WiNet")
+    assert build(resolve(intent_dir.root).network, out, jobs=1, cache=cache).written == ["gx-nn-la-cx-ce1"]
+
+
+def test_workers_give_the_same_build(intent_dir, tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(build_mod, "CHUNK", 3)  # several chunks: forked worker processes
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=2, cache=cache).ok
+    intent_dir.replace("sites/guangxi/nanning.yaml", "model: MSR2630", "model: MSR2630-WiNet")
+    result = build(lazy(intent_dir.root), out, jobs=2, cache=cache)
+    assert result.written == ["gx-nn-la-cx-ce1"]
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
+def test_every_device_of_the_example_is_cacheable(intent_dir):
+    """Specs hold plain values only; one that did not would be rendered on every build."""
+    from netgen.render.digest import digest
+    network = resolve(intent_dir.root).lazy_network()
+    assert all(digest(network.spec("devices", n)) is not None for n in network.devices)
+    assert all(digest(network.spec("sites", s)) is not None for s in network.sites)
+
+
+def test_the_manifest_is_written_as_json_would_write_it(tmp_path):
+    manifest = {"netgen": "0.1.0", "intent_sha256": "a" * 64, "templates_sha256": "b" * 64,
+                "devices": {"b-pe1": {"file": "b-pe1.cfg", "platform": "huawei_vrp", "sha256": "c" * 64},
+                            "a-\u00e9\"x": {"file": "a\\b.conf", "platform": "frr", "sha256": "d"}}}
+    assert manifest_text(manifest) == json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+    for odd in ({**manifest, "devices": {}}, {**manifest, "extra": 1}):
+        assert manifest_text(odd) == json.dumps(odd, indent=1, sort_keys=True) + "\n"
+    assert json.loads(manifest_text(manifest)) == manifest and MANIFEST == "manifest.json"
