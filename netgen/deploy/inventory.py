@@ -2,8 +2,9 @@
 
 Hosts are the model's devices; groups are `level:<level>`, `province:<id>`, `site:<id>` (the
 device's site and every site above it), `role:<role>` and `platform:<platform>`. Connection
-options come from the platform descriptor and the target: production devices are reached at
-their management address with the napalm driver the descriptor names; a lab's routers by name,
+options come from the platform descriptor (`napalm_driver`, and `connection:` — napalm
+optional_args such as timeouts) and the target: production devices are reached at their
+management address, through $NETGEN_SSH_CONFIG if set (a jump host); a lab's routers by name,
 through the lab's ssh_config, all with the `frr` driver. Credentials come from the environment
 or a secrets file outside the repository (secrets.py) — never from intent.
 
@@ -15,6 +16,7 @@ Users run their own nornir tasks on it through the registered plugin:
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +50,10 @@ class Target:
         return cls(label.split(":", 1)[1]) if label.startswith("lab:") else cls()
 
     def ssh_config(self) -> Path | None:
+        """The lab's ssh_config; in production $NETGEN_SSH_CONFIG (jump hosts, keys), if set."""
         if not self.lab:
-            return None
+            env = os.environ.get("NETGEN_SSH_CONFIG")
+            return Path(env).expanduser() if env else None
         from ..lab.state import lab_dir
 
         return lab_dir(self.lab) / "ssh" / "ssh_config"
@@ -85,7 +89,7 @@ def build_inventory(network: Network, target: Target = Target(), secrets: Secret
         d = network.devices[name]
         platform = target.platform or d.platform
         desc = load_platform(platform)
-        optional_args: dict = {}
+        optional_args: dict = dict(desc.connection)
         if ssh_config:
             optional_args["ssh_config_file"] = str(ssh_config)
         names = host_groups(network, name, platform)

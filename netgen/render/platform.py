@@ -28,6 +28,8 @@ class Platform:
     vrf_lite: bool  # carries zones as per-zone copies of each link (no MPLS)
     features: tuple[str, ...]  # feature templates, in CLI order
     directory: Path
+    # napalm optional_args deploy connects with (timeouts, port, …); the target adds its own
+    connection: tuple[tuple[str, object], ...] = ()
 
     def ifname(self, port: int, vlan: int | None = None, kind: str = "") -> str:
         if kind == "loopback" or port == 0:
@@ -54,6 +56,7 @@ def load_platform(name: str) -> Platform:
             comment=data["comment"], suffix=data.get("suffix", ".cfg"), loopback=data["interfaces"]["loopback"],
             port=data["interfaces"]["port"], subinterface=data["interfaces"]["subinterface"],
             vrf_lite=bool(data.get("vrf_lite", False)), features=tuple(data["features"]), directory=directory,
+            connection=tuple(sorted((data.get("connection") or {}).items())),
         )
     except (KeyError, TypeError) as exc:
         raise PlatformError(f"{path}: missing or malformed key {exc}") from exc

@@ -63,3 +63,17 @@ def test_limit_terms():
     with pytest.raises(ValueError, match="matches no device"):
         select(net, ["level:hamlet"])
     assert len(NetgenInventory(str(EXAMPLE), limit=["province:jx"]).load().hosts) == 8
+
+
+def test_connection_options_come_from_the_platform_descriptor_and_the_target(monkeypatch, tmp_path):
+    h = nornir().inventory.hosts["jx-pe1"]
+    args = h.connection_options["napalm"].extras["optional_args"]
+    assert args["read_timeout"] == 120 and "ssh_config_file" not in args
+    jump = tmp_path / "ssh_config"
+    jump.write_text("Host *\n  ProxyJump bastion.example.gov.cn\n")
+    monkeypatch.setenv("NETGEN_SSH_CONFIG", str(jump))
+    args = nornir().inventory.hosts["jx-pe1"].connection_options["napalm"].extras["optional_args"]
+    assert args["ssh_config_file"] == str(jump)
+    lab = NetgenInventory(str(EXAMPLE), lab="x1").load().hosts["jx-pe1"]
+    assert lab.connection_options["napalm"].extras["optional_args"] == {
+        "timeout": 30, "ssh_config_file": lab.connection_options["napalm"].extras["optional_args"]["ssh_config_file"]}
