@@ -35,7 +35,7 @@ def run(args) -> int:
         return res.exit_code()
     files = [*res.intent.files, str(res.lock.path)] if res.lock.path.exists() else list(res.intent.files)
     out = build(res.lazy_network(), Path(args.output), platform=args.platform, jobs=args.jobs,
-                intent_fingerprint=fingerprint([Path(f) for f in files]), progress=True, cache=cache)
+                intent_fingerprint=fingerprint([Path(f) for f in files], src), progress=True, cache=cache)
     if not out.ok:
         print_diagnostics(out.diagnostics)
         print(f"build failed; {args.output} is unchanged", file=sys.stderr)

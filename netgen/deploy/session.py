@@ -15,6 +15,7 @@ from nornir.plugins.runners import ThreadedRunner
 
 from ..model.types import Network
 from ..render.build import render_device
+from ..render.outdir import fingerprint
 from ..render.platform import load_platform
 from .inventory import Target, build_inventory
 from .secrets import Secrets
@@ -26,16 +27,6 @@ class DeployError(Exception):
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def tree_sha256(root: Path, files: list[Path]) -> str:
-    """sha256 over files' names relative to `root` and their bytes: the same tree gives the
-    same hash whatever the working directory or the path it was reached by."""
-    root = Path(root).resolve()
-    h = hashlib.sha256()
-    for f in sorted(Path(f).resolve() for f in files):
-        h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
-    return h.hexdigest()
 
 
 @dataclass
@@ -58,7 +49,7 @@ class Workspace:
             lines = [f"{d.location}: {d.message}" + (f" ({d.hint})" if d.hint else "") for d in res.errors[:10]]
             raise DeployError("the intent does not resolve:\n  " + "\n  ".join(lines))
         files = [*res.intent.files, str(res.lock.path)] if res.lock.path.exists() else list(res.intent.files)
-        return cls(intent_dir, res.network, tree_sha256(intent_dir, [Path(f) for f in files]), tuple(files),
+        return cls(intent_dir, res.network, fingerprint([Path(f) for f in files], intent_dir), tuple(files),
                    res.intent)
 
     def platforms(self, target: Target, devices: list[str]) -> set[str]:
@@ -68,7 +59,7 @@ class Workspace:
         h = hashlib.sha256()
         for p in sorted(platforms):
             d = load_platform(p).directory
-            h.update(tree_sha256(d, [f for f in d.rglob("*") if f.is_file()]).encode())
+            h.update(fingerprint([f for f in d.rglob("*") if f.is_file()], d).encode())
         return h.hexdigest()
 
     def candidate(self, name: str, target: Target) -> str:

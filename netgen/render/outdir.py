@@ -20,11 +20,17 @@ MANIFEST = "manifest.json"
 PARTIAL = ".netgen-partial"  # inside the build directory while an in-place update runs
 
 
-def fingerprint(paths: list[Path]) -> str:
-    """sha256 over files' relative names and bytes, in sorted order."""
+def fingerprint(paths: list[Path], root: Path | None = None) -> str:
+    """sha256 over files' names and bytes, in sorted order. With `root`, names are relative to
+    it, so the same tree gives the same hash whatever path it was reached by."""
     h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(str(p).encode())
+    if root is not None:
+        root = Path(root).resolve()
+        named = sorted((Path(p).resolve().relative_to(root).as_posix(), Path(p)) for p in paths)
+    else:
+        named = sorted((str(p), Path(p)) for p in paths)
+    for name, p in named:
+        h.update(name.encode())
         h.update(b"\0")
         h.update(p.read_bytes())
     return h.hexdigest()
