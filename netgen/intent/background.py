@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import pickle
+import select
+import signal
 import traceback
 from typing import Any, Callable
 
@@ -28,19 +30,37 @@ class InChild:
             finally:
                 os._exit(0)
         os.close(write)
-        self.pid, self.pipe = pid, read
+        self.pid, self.pipe, self.reaped = pid, read, False
+
+    def ready(self, timeout: float) -> bool:
+        """Whether the child has started sending its result (it then soon ends), waiting at
+        most `timeout` seconds to know."""
+        return bool(select.select([self.pipe], [], [], timeout)[0])
 
     def result(self) -> Any:
         """Wait for the child; its return value, or RuntimeError with its traceback."""
         with os.fdopen(self.pipe, "rb") as pipe:
             data = pipe.read()
         os.waitpid(self.pid, 0)
+        self.reaped = True
         if not data:
             raise RuntimeError("the background process ended without a result")
         ok, value = pickle.loads(data)
         if not ok:
             raise RuntimeError(f"in the background process: {value}")
         return value
+
+    def close(self) -> None:
+        """Stop the child if its result was never collected (this process is giving up)."""
+        if self.reaped:
+            return
+        self.reaped = True
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+            os.close(self.pipe)
+        except OSError:
+            pass
+        os.waitpid(self.pid, 0)
 
 
 def cores() -> int:

@@ -20,15 +20,15 @@ class Resolution(Validation):
     network: Network | None = None
     allocation: Allocation | None = None
     lock: Lock | None = None
+    resolver: Resolver | None = None  # the network-wide facts devices are built from
 
     @property
     def lock_changed(self) -> bool:
-        return self.allocation is not None and self.lock is not None and \
-            not self.allocation.holds_exactly(self.lock.entries)
+        return self.allocation is not None and self.lock is not None and not self.allocation.holds(self.lock)
 
     def lazy_network(self) -> LazyNetwork:
         """The model built on demand (for `netgen build`'s workers); needs a valid allocation."""
-        return LazyNetwork(Resolver(self.intent, self.allocation))
+        return LazyNetwork(self.resolver or Resolver(self.intent, self.allocation))
 
     def write_lock(self) -> bool:
         """Record this run's allocations in the lock file; returns whether it changed."""
@@ -47,16 +47,17 @@ def resolve(path: str | Path, locked: bool = False, cache: Cache | None = None, 
     are validate's. Without `model`, stop after allocation (`.network` stays None)."""
     def allocation(intent):  # runs alongside the semantic rules on a large intent
         try:
-            lock = Lock.read(Path(path))
+            lock = Lock.read(Path(path), lazy=True)
+            alloc = allocate(intent, lock, cache)
         except LockError as exc:
-            return exc, None
-        return lock, allocate(intent, lock)
+            return exc, None, None
+        return lock, alloc, None if alloc.diagnostics else Resolver(intent, alloc)
 
     v = validate(path, cache, jobs, speculate=allocation)
     out = Resolution(diagnostics=v.diagnostics, intent=v.intent)
     if v.intent is None:
         return out
-    lock, out.allocation = v.speculated
+    lock, out.allocation, out.resolver = v.speculated
     if isinstance(lock, LockError):
         out.diagnostics.append(Diagnostic("lock.unreadable", Severity.ERROR, str(lock),
                                           Location(str(Path(path) / "netgen.lock")), fatal=True))
@@ -72,5 +73,5 @@ def resolve(path: str | Path, locked: bool = False, cache: Cache | None = None, 
             Location(str(out.lock.path)), "run `netgen lock` and commit netgen.lock with the intent"))
         return out
     if model:
-        out.network = resolve_model(v.intent, out.allocation)
+        out.network = out.resolver.run() if out.resolver else resolve_model(v.intent, out.allocation)
     return out

@@ -22,6 +22,7 @@ from functools import cached_property
 
 from ..diagnostics import Diagnostic, Location, Severity
 from ..intent.background import InChild, cores
+from ..intent.cache import Cache
 from ..intent.intent import LEVEL_RANK, Intent
 from ..intent.tree import Map
 from .lock import Lock
@@ -53,6 +54,9 @@ class Allocation:
     # the lock file's own text of values kept from it: writing 350,000 networks as text again
     # costs a second, and the text is what the lock holds anyway
     lock_text: dict[str, str] = field(default_factory=dict, repr=False)
+    # (sha256 of a lock file's bytes, whether lock_entries() is exactly that file's): known
+    # when the allocation came from the cache, so a lock file need not be parsed to tell
+    known: tuple[str | None, bool] | None = field(default=None, repr=False)
 
     @cached_property
     def values(self) -> dict[str, Net]:
@@ -66,6 +70,12 @@ class Allocation:
     def lock_entries(self) -> dict[str, str]:
         """What the lock file should hold now: every live value plus the unreleased orphans."""
         return dict(self._lock_entries)
+
+    def holds(self, lock: Lock) -> bool:
+        """Whether the lock file holds exactly lock_entries() (nothing to record)."""
+        if self.known is not None and lock.sha256 is not None and self.known[0] == lock.sha256:
+            return self.known[1]
+        return self.holds_exactly(lock.entries)
 
     def holds_exactly(self, entries: dict[str, str]) -> bool:
         """Whether `entries` (a lock file's) are what lock_entries() gives, without making it:
@@ -420,5 +430,17 @@ def _parts(a: Allocation) -> tuple:
     return a.blocks, a.ports, a.origins, a.new, a.orphans, a.diagnostics, a.lock_text
 
 
-def allocate(intent: Intent, lock: Lock) -> Allocation:
-    return Allocator(intent, lock).run()
+def allocate(intent: Intent, lock: Lock, cache: Cache | None = None) -> Allocation:
+    """Every address and port of the network; with a cache, taken from it when the intent's
+    allocation inputs and the lock file are ones already allocated (alloc_cache.py)."""
+    from . import alloc_cache
+
+    name = alloc_cache.key(intent, lock) if cache is not None else None
+    if name is not None:
+        found = alloc_cache.load(cache, name, lock)
+        if found is not None:
+            return found
+    out = Allocator(intent, lock).run()
+    if name is not None:
+        alloc_cache.store(cache, name, lock, out)
+    return out

@@ -8,10 +8,10 @@ whose owner left the intent stays reserved until the operator releases it.
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
 
 LOCK_NAME = "netgen.lock"
@@ -22,26 +22,49 @@ class LockError(Exception):
     pass
 
 
-@dataclass
 class Lock:
-    entries: dict[str, str] = field(default_factory=dict)
-    path: Path | None = None
+    """The lock file's entries. Read from a file, they are parsed when first used: a build
+    whose allocation comes from the cache (alloc_cache.py) needs only the file's digest."""
+
+    def __init__(self, entries: dict[str, str] | None = None, path: Path | None = None, raw: bytes | None = None):
+        self.path = path
+        self.raw = raw  # the file's bytes, while `entries` are what it holds
+        self._entries = dict(entries) if entries is not None else None
+        self._sha256: str | None = None
 
     @classmethod
-    def read(cls, intent_dir: Path) -> "Lock":
+    def read(cls, intent_dir: Path, lazy: bool = False) -> "Lock":
+        """The lock file beside the intent (empty when there is none). Unless `lazy`, it is
+        parsed now; else a broken file raises LockError when its entries are first used."""
         path = (intent_dir if intent_dir.is_dir() else intent_dir.parent) / LOCK_NAME
         if not path.exists():
-            return cls({}, path)
+            return cls({}, path, b"")
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise LockError(f"{path}: unreadable lock file ({exc}); restore it from version control") from exc
-        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("allocations"), dict):
-            raise LockError(f"{path}: not a netgen lock file of format {FORMAT}; restore it from version control")
-        entries = data["allocations"]
-        if not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
-            raise LockError(f"{path}: allocations must map names to values")
-        return cls(dict(entries), path)
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise LockError(f"{path}: unreadable lock file ({exc.strerror}); restore it from version control") \
+                from exc
+        lock = cls(None, path, raw)
+        if not lazy:
+            lock.entries  # noqa: B018 - parsed now, so errors show here
+        return lock
+
+    @property
+    def entries(self) -> dict[str, str]:
+        if self._entries is None:
+            self._entries = _parse(self.raw or b"", self.path)
+        return self._entries
+
+    @entries.setter
+    def entries(self, value: dict[str, str]) -> None:
+        self._entries, self.raw, self._sha256 = value, None, None
+
+    @property
+    def sha256(self) -> str | None:
+        """Digest of the file's bytes as read; None once the entries were replaced."""
+        if self._sha256 is None and self.raw is not None:
+            self._sha256 = hashlib.sha256(self.raw).hexdigest()
+        return self._sha256
 
     def dumps(self) -> str:
         body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(self.entries.items()))
@@ -68,7 +91,22 @@ class Lock:
         gone = [k for k in self.entries if any(fnmatch.fnmatchcase(name, p) for name in _names(k) for p in patterns)]
         for k in gone:
             del self.entries[k]
+        if gone:
+            self.raw, self._sha256 = None, None  # no longer the file's text
         return sorted(gone)
+
+
+def _parse(raw: bytes, path: Path | None) -> dict[str, str]:
+    try:
+        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LockError(f"{path}: unreadable lock file ({exc}); restore it from version control") from exc
+    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("allocations"), dict):
+        raise LockError(f"{path}: not a netgen lock file of format {FORMAT}; restore it from version control")
+    entries = data["allocations"]
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
+        raise LockError(f"{path}: allocations must map names to values")
+    return dict(entries)
 
 
 def _names(key: str) -> set[str]:

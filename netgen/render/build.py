@@ -17,11 +17,9 @@ import pickle
 import shutil
 import sys
 import traceback
-from concurrent.futures import ProcessPoolExecutor
-from contextlib import nullcontext
+import mmap
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
-from multiprocessing import get_context
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 from typing import Callable, NamedTuple
 
@@ -29,6 +27,7 @@ import jinja2
 
 from .. import __version__
 from ..diagnostics import Diagnostic, Location, Result, Severity
+from ..intent.background import InChild, cores
 from ..intent.cache import Cache, code_fingerprint
 from ..intent.gcpause import without_gc
 from ..model.lazy import LazyNetwork
@@ -212,36 +211,48 @@ def _read_record(cache: Cache | None, slot: str) -> dict:
 
 
 def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chunk) -> list[_Outcome]:
-    """`work` (a module-level function: workers find it by name) over the names in chunks: the
-    first share in this process, the rest in `jobs - 1` forked workers meanwhile (a worker
-    costs its copy-on-write pages, which this process does not)."""
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(names) // CHUNK))
+    """`work` over the names in chunks, in this process and `jobs - 1` forked copies of it,
+    each taking every jobs-th chunk (costs vary along the names, hardly across an
+    interleaving). A copy shares the model copy-on-write and sends back only its outcomes;
+    nothing is fed to it while it runs — a task queue's feeder thread competes with this
+    process's own rendering for the GIL and leaves the workers waiting."""
+    jobs = max(1, min(jobs or cores(), len(names) // CHUNK))
     chunks = [names[i:i + CHUNK] for i in range(0, len(names), CHUNK)]
-    own = len(chunks) // jobs
-    bar = _Progress(len(names)) if progress else None
-    out: list[_Outcome] = []
+    done = mmap.mmap(-1, 8 * jobs)  # devices each process has done, for the progress bar
+    others = [InChild(partial(_share, work, chunks[k::jobs], done, k)) for k in range(1, jobs)]
+    bar = _Progress(len(names), done) if progress else None
     try:
-        with ProcessPoolExecutor(jobs - 1, mp_context=get_context("fork")) if jobs > 1 else nullcontext() as pool:
-            others = [pool.submit(work, c) for c in chunks[own:]] if pool else []
-            for chunk in chunks[:own] if pool else chunks:
-                out += work(chunk)
-                if bar:
-                    bar.advance(len(chunk))
-            for future in others:
-                out += future.result()
-                if bar:
-                    bar.advance(len(out) - bar.done)
+        mine = _share(work, chunks[0::jobs], done, 0, bar)
+        while bar and not all(o.ready(0.1) for o in others):
+            bar.update()
+        shares = [mine, *(o.result() for o in others)]
     finally:
+        for o in others:
+            o.close()
         if bar:
             bar.stop()
+    out: list[_Outcome] = []
+    for i in range(len(chunks)):  # back into the names' order
+        out += shares[i % jobs][i // jobs]
     return out
+
+
+def _share(work, chunks: list[list[str]], done: mmap.mmap, slot: int, bar: "_Progress | None" = None) -> list:
+    results, n = [], 0
+    for chunk in chunks:
+        results.append(work(chunk))
+        n += len(chunk)
+        done[8 * slot:8 * slot + 8] = n.to_bytes(8, "little")
+        if bar:
+            bar.update()
+    return results
 
 
 class _Progress:
     """A rich progress bar on stderr, only at a terminal."""
 
-    def __init__(self, total: int):
-        self.p, self.done = None, 0
+    def __init__(self, total: int, done: mmap.mmap):
+        self.p, self.done = None, done
         if sys.stderr.isatty() and total > 200:
             from rich.progress import Progress
 
@@ -249,10 +260,10 @@ class _Progress:
             self.p.start()
             self.task = self.p.add_task("rendering", total=total)
 
-    def advance(self, n: int) -> None:
-        self.done += n
+    def update(self) -> None:
         if self.p:
-            self.p.advance(self.task, n)
+            n = sum(int.from_bytes(self.done[i:i + 8], "little") for i in range(0, len(self.done), 8))
+            self.p.update(self.task, completed=n)
 
     def stop(self) -> None:
         if self.p:

@@ -1,0 +1,99 @@
+"""The allocation cache: a national allocation taken from the cache when nothing it reads changed.
+
+Allocation (allocate.py, ports.py) is a function of the lock file and of a small part of the
+intent: the address plan, zones' blocks, the site tree and its codes, device names and roles,
+uplinks' peers, department attachments, and every pinned value with where it was pinned (a
+pin's origin names its file:line). An everyday edit — a bandwidth, a name, a description, a
+business system — changes none of it, so the ~350,000 values of a national allocation, ~4 s
+of CPU to derive, are loaded instead (~0.3 s).
+
+`inputs()` is that part of the intent, read the way the allocator reads it. It must cover
+every value the allocator reads: tests/model/test_alloc_cache.py runs the allocator on
+intents that take each of its paths, records every value it reads, and fails on any one
+`inputs()` does not read too. Only clean allocations are kept (a diagnostic names a location,
+which is not an input), under a digest of the inputs, the lock file's bytes and netgen's code
+(the cache's directory).
+"""
+from __future__ import annotations
+
+import marshal
+from typing import Any
+
+from ..intent.cache import Cache, digest
+from ..intent.intent import Intent
+from ..intent.tree import Map, plain
+from .allocate import Allocation
+from .lock import Lock
+from .types import Origin
+
+KIND = "allocation"
+KEEP = 4  # entries kept (one is ~50 MB at national scale): the last few intents and locks built
+
+
+def _pinned(m: Map, key: str) -> Any:
+    """A mapping of pinned values (`prefix`, `loopback`, `prefixes`), each with where it is."""
+    sub = m.get(key)
+    return None if not sub else tuple((k, v, str(sub.where(k))) for k, v in sub.items())
+
+
+def _uplink(up: Map) -> tuple:
+    v4, v6, port, peer_port = up.get("ipv4"), up.get("ipv6"), up.get("port"), up.get("peer_port")
+    return (up["peer"], v4, v6, port, peer_port,
+            str(up.where("ipv4")) if v4 else None, str(up.where("ipv6")) if v6 else None,
+            str(up.where("peer")) if port is not None or peer_port is not None else None)
+
+
+def inputs(intent: Intent) -> tuple:
+    """Everything allocation reads from the intent, as plain values."""
+    net = intent.network
+    return (
+        plain(net["addressing"]), plain(net.get("access_classes")),
+        tuple((z["id"], z["kind"], z.get("ipv4"), z.get("ipv6")) for z in intent.zones),
+        tuple((d["id"], plain(d.get("zones")), d.get("class"), plain(d.get("dedicated")),
+               tuple((a["site"], a.get("device"), plain(a.get("zones")), _pinned(a, "prefixes"),
+                      _pinned(a, "prefixes6")) for a in d["attach"]))
+              for d in intent.departments),
+        tuple((s["id"], s["level"], s["code"], s.get("parent"), _pinned(s, "prefix"), plain(s.get("pool_length")),
+               tuple((d["name"], d["role"], _pinned(d, "loopback"), bool(d.get("internet")),
+                      tuple(_uplink(u) for u in d["uplinks"])) for d in s["devices"]))
+              for s in intent.sites),
+    )
+
+
+def key(intent: Intent, lock: Lock) -> str | None:
+    """The cache key of this intent's allocation with this lock file (None: not cacheable)."""
+    if lock.sha256 is None:
+        return None
+    try:
+        body = marshal.dumps(inputs(intent), 0)  # format 0: equal values give equal bytes
+    except ValueError:  # a value marshal cannot write: allocate without the cache
+        return None
+    return digest(body, lock.sha256, str(lock.path.name if lock.path else ""))
+
+
+def load(cache: Cache, name: str, lock: Lock) -> Allocation | None:
+    blob = cache.read(KIND, name)
+    if blob is None:
+        return None
+    try:
+        blocks, ports, origin_keys, origin_list, new, orphans, lock_text, holds = marshal.loads(blob)
+        kinds = [Origin(kind, detail) for kind, detail in origin_list]
+        origins = {k: kinds[i] for k, i in origin_keys.items()}
+    except (EOFError, ValueError, TypeError, IndexError):  # a damaged entry only costs an allocation
+        return None
+    out = Allocation(blocks, ports, origins, new, orphans, [], lock_text)
+    out.known = (lock.sha256, holds)
+    return out
+
+
+def store(cache: Cache, name: str, lock: Lock, alloc: Allocation) -> None:
+    """Keep a clean allocation (one with diagnostics is never reused)."""
+    if alloc.diagnostics or lock.sha256 is None:
+        return
+    index: dict[Origin, int] = {}
+    origin_keys = {k: index.setdefault(o, len(index)) for k, o in alloc.origins.items()}
+    holds = alloc.holds(lock)
+    body = (alloc.blocks, alloc.ports, origin_keys, [(o.kind, o.detail) for o in index], alloc.new, alloc.orphans,
+            alloc.lock_text, holds)
+    cache.write(KIND, name, marshal.dumps(body))
+    cache.trim(KIND, KEEP)

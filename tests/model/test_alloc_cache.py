@@ -1,0 +1,261 @@
+"""The allocation cache gives exactly what allocating gives, and only when nothing allocation
+reads has changed: its key covers every value the allocator reads (checked by recording them).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from pathlib import Path
+
+import pytest
+
+from netgen.intent.cache import Cache
+from netgen.intent.tree import Map, Seq
+from netgen.intent.validate import validate
+from netgen.model import alloc_cache, resolve
+from netgen.model.lock import Lock
+
+allocate_mod = importlib.import_module("netgen.model.allocate")
+
+# Every path of the allocator, on top of what the example has (site, loopback and LAN pins,
+# zones with their own block, orphans below): pinned link addresses in both families and pinned
+# ports, an attachment naming its device and narrowing its zones, a site's own pool length.
+PATHS = [
+    ("sites/jiangxi/nanchang.yaml", "transport: internet, ipsec: true}",
+     'transport: internet, ipsec: true, ipv4: 10.254.99.0/31, ipv6: "fd00:e9:fffe:99::/127", port: 7, peer_port: 9}'),
+    ("departments.yaml", "      - {site: jx-nc-ncx}\n",
+     "      - {site: jx-nc-ncx, device: jx-nc-ncx-pe1, zones: [public]}\n"),
+    ("sites/jiangxi/nanchang.yaml", "    prefix: {ipv4: 10.36.16.0/20}\n",
+     "    prefix: {ipv4: 10.36.16.0/20}\n    pool_length: {ipv6: 46}\n"),
+]
+
+
+def state(alloc) -> tuple:
+    return (list(alloc.blocks.items()), list(alloc.ports.items()), list(alloc.origins.items()), alloc.new,
+            alloc.orphans, alloc.lock_entries())
+
+
+@pytest.fixture
+def every_path(intent_dir):
+    for rel, old, new in PATHS:
+        intent_dir.replace(rel, old, new)
+    intent_dir.path("netgen.lock").unlink()  # the example's lock holds other link addresses
+    return intent_dir
+
+
+# ---------------------------------------------------------------------- the key covers every read
+
+
+class _Reads:
+    seen: set = set()
+
+
+class RecMap(Map):
+    """A Map noting each key read (`*`: all of them) and each location asked for."""
+
+    __slots__ = ()
+
+    def __getitem__(self, k):
+        _Reads.seen.add((id(self), k))
+        return dict.__getitem__(self, k)
+
+    def get(self, k, default=None):
+        _Reads.seen.add((id(self), k))
+        return dict.get(self, k, default)
+
+    def __contains__(self, k):
+        _Reads.seen.add((id(self), k))
+        return dict.__contains__(self, k)
+
+    def _all(self):
+        _Reads.seen.add((id(self), "*"))
+
+    def __iter__(self):
+        self._all()
+        return dict.__iter__(self)
+
+    def keys(self):
+        self._all()
+        return dict.keys(self)
+
+    def values(self):
+        self._all()
+        return dict.values(self)
+
+    def items(self):
+        self._all()
+        return dict.items(self)
+
+    def __len__(self):
+        self._all()
+        return dict.__len__(self)
+
+    def where(self, key=None, of="value"):
+        _Reads.seen.add(("where", id(self), key, of))
+        return Map.where(self, key, of)
+
+
+class RecSeq(Seq):
+    __slots__ = ()
+
+    def _all(self):
+        _Reads.seen.add((id(self), "*"))
+
+    def __iter__(self):
+        self._all()
+        return list.__iter__(self)
+
+    def __getitem__(self, i):
+        self._all()
+        return list.__getitem__(self, i)
+
+    def __len__(self):
+        self._all()
+        return list.__len__(self)
+
+
+def _record(value) -> None:
+    """Make every Map and Seq below `value` note what is read from it."""
+    if isinstance(value, Map):
+        for v in dict.values(value):
+            _record(v)
+        value.__class__ = RecMap
+    elif isinstance(value, Seq):
+        for v in list.__iter__(value):
+            _record(v)
+        value.__class__ = RecSeq
+
+
+def _reads(fn) -> set:
+    _Reads.seen = set()
+    fn()
+    return _Reads.seen
+
+
+def _uncovered(allocator: set, key: set) -> list:
+    """What the allocator read that the key did not (a whole mapping read covers its keys)."""
+    return sorted((r for r in allocator if r not in key and not (r[0] != "where" and (r[0], "*") in key)), key=str)
+
+
+@pytest.mark.parametrize("lock", ["no lock file", "locked, with orphans"])
+def test_the_key_reads_everything_the_allocator_reads(every_path, lock):
+    root = every_path.root
+    assert resolve(root).ok
+    if lock != "no lock file":
+        resolve(root).write_lock()
+        every_path.replace("sites/guangxi/nanning.yaml", "  - id: gx-nn-la-cx", "  - id: gx-nn-la-cy")
+        every_path.replace("sites/guangxi/nanning.yaml", "name: gx-nn-la-cx-ce1", "name: gx-nn-la-cy-ce1")
+        every_path.replace("departments.yaml", "{site: gx-nn-la-cx}", "{site: gx-nn-la-cy}")
+    res = resolve(root, model=False)
+    assert res.ok, [str(d) for d in res.diagnostics]
+    intent = res.intent
+    assert len(intent.devices) < allocate_mod.PARALLEL_DEVICES  # both families in this process: all recorded
+    intent.memo.clear()  # the link keys, made again while recording
+    for m in (intent.network, *intent.zones, *intent.departments, *intent.sites):
+        _record(m)
+    lock_ = Lock.read(root)
+    allocator = _reads(lambda: allocate_mod.Allocator(intent, lock_).run())
+    key = _reads(lambda: alloc_cache.inputs(intent))
+    assert len(allocator) > 500 and any(r[0] == "where" for r in allocator)  # the pins' origins name them
+    assert _uncovered(allocator, key) == []
+    alloc = allocate_mod.Allocator(intent, lock_).run()
+    assert not alloc.diagnostics
+    if lock != "no lock file":
+        assert alloc.orphans and alloc.new
+
+
+def test_a_read_the_key_misses_is_caught(every_path, monkeypatch):
+    """The guard above fails when the key leaves out something allocation reads."""
+    intent = resolve(every_path.root, model=False).intent
+    intent.memo.clear()
+    for m in (intent.network, *intent.zones, *intent.departments, *intent.sites):
+        _record(m)
+    monkeypatch.setattr(alloc_cache, "_uplink", lambda up: up.get("ipv4"))  # forgets peers, ports, IPv6
+    allocator = _reads(lambda: allocate_mod.Allocator(intent, Lock.read(every_path.root)).run())
+    missed = _uncovered(allocator, _reads(lambda: alloc_cache.inputs(intent)))
+    names = {r[2] if r[0] == "where" else r[1] for r in missed}
+    assert {"peer", "port", "peer_port", "ipv6"} <= names and names <= {"peer", "port", "peer_port", "ipv4", "ipv6"}
+
+
+# ---------------------------------------------------------------------- hits, misses, equality
+
+
+def _allocate(root: Path, cache: Cache):
+    v = validate(root)
+    assert v.ok
+    return allocate_mod.allocate(v.intent, Lock.read(root, lazy=True), cache)
+
+
+def test_a_cached_allocation_is_the_allocation(every_path, tmp_path, monkeypatch):
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root).write_lock()
+    every_path.replace("sites/guangxi/nanning.yaml", "  - id: gx-nn-la-cx", "  - id: gx-nn-la-cy")  # orphans
+    every_path.replace("sites/guangxi/nanning.yaml", "name: gx-nn-la-cx-ce1", "name: gx-nn-la-cy-ce1")
+    every_path.replace("departments.yaml", "{site: gx-nn-la-cx}", "{site: gx-nn-la-cy}")
+    first = _allocate(root, cache)
+    assert first.new and first.orphans
+    monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: pytest.fail("allocated again"))
+    again = _allocate(root, cache)
+    assert state(again) == state(first)
+    assert again.holds(Lock.read(root, lazy=True)) is False  # the new values are not in the lock yet
+
+
+def test_an_edit_allocation_does_not_read_is_a_hit_and_one_it_reads_a_miss(every_path, tmp_path, monkeypatch):
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root).write_lock()
+    _allocate(root, cache)
+    runs = []
+    real = allocate_mod.Allocator.run
+    monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: runs.append(1) or real(self))
+    nanchang = "sites/jiangxi/nanchang.yaml"
+    # not read by allocation: a bandwidth, a site's name
+    every_path.replace(nanchang, "{peer: jx-pe1, bandwidth: 10G,", "{peer: jx-pe1, bandwidth: 40G,")
+    every_path.replace(nanchang, "name: 南昌市", "name: 南昌")
+    assert _allocate(root, cache) is not None and runs == []
+    # read: a pin moving down a line (its origin names the line), a port, a peer, the lock file
+    for rel, old, new in [
+        (nanchang, "    prefix: {ipv4: 10.36.16.0/20}\n", "    # moved\n    prefix: {ipv4: 10.36.16.0/20}\n"),
+        (nanchang, "port: 7, peer_port: 9", "port: 8, peer_port: 9"),
+        ("departments.yaml", "device: jx-nc-ncx-pe1, ", ""),
+    ]:
+        before = len(runs)
+        every_path.replace(rel, old, new)
+        fresh = allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run()
+        assert state(_allocate(root, cache)) == state(fresh)
+        assert len(runs) == before + 2, f"{old!r} → {new!r} was not a miss"
+    lock = json.loads(every_path.read("netgen.lock"))
+    lock["allocations"]["ipv4/loopback/jx-pe2"] = "10.255.99.99/32"
+    every_path.write("netgen.lock", json.dumps(lock))
+    before = len(runs)
+    assert str(_allocate(root, cache).get("ipv4/loopback/jx-pe2")) == "10.255.99.99/32"
+    assert len(runs) == before + 1
+
+
+def test_a_damaged_entry_or_a_failed_allocation_is_never_used(every_path, tmp_path):
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    first = _allocate(root, cache)
+    for entry in (cache.dir / alloc_cache.KIND).iterdir():
+        entry.write_bytes(entry.read_bytes()[:100])
+    assert state(_allocate(root, cache)) == state(first)
+    lock = json.loads(json.dumps({"format": 1, "allocations": {"ipv4/loopback/jx-pe2": "10.255.36.1/32"}}))
+    every_path.write("netgen.lock", json.dumps(lock))  # collides with jx-pe1's pinned loopback
+    for _ in range(2):
+        bad = _allocate(root, cache)
+        assert [d.rule for d in bad.diagnostics] == ["allocate.conflict"]
+
+
+def test_a_warm_build_parses_no_lock_file(intent_dir, tmp_path, monkeypatch):
+    """With the allocation cached, the lock file is only digested: `netgen build` neither
+    parses nor rewrites it, and still notices when it must be written."""
+    cache = Cache(tmp_path / "cache")
+    resolve(intent_dir.root, cache=cache).write_lock()
+    assert resolve(intent_dir.root, cache=cache, model=False).write_lock() is False
+    parse = importlib.import_module("netgen.model.lock")._parse
+    monkeypatch.setattr("netgen.model.lock._parse", lambda *a: pytest.fail("parsed"))
+    res = resolve(intent_dir.root, cache=cache, model=False)
+    assert res.ok and not res.lock_changed
+    monkeypatch.setattr("netgen.model.lock._parse", parse)
+    intent_dir.add_county()
+    res = resolve(intent_dir.root, cache=cache, model=False)
+    assert res.lock_changed and res.write_lock()
+    assert "ipv4/loopback/jx-nc-xj-pe1" in Lock.read(intent_dir.root).entries
