@@ -8,6 +8,7 @@ from ..diagnostics import Diagnostic, Location, Severity
 from ..intent.cache import Cache
 from ..intent.gcpause import without_gc
 from ..intent.validate import Validation, validate
+from . import alloc_cache
 from .allocate import Allocation, allocate
 from .lazy import LazyNetwork
 from .lock import Lock, LockError
@@ -21,6 +22,7 @@ class Resolution(Validation):
     allocation: Allocation | None = None
     lock: Lock | None = None
     resolver: Resolver | None = None  # the network-wide facts devices are built from
+    cache: Cache | None = None
 
     @property
     def lock_changed(self) -> bool:
@@ -36,6 +38,8 @@ class Resolution(Validation):
             return False
         self.lock.entries = self.allocation.lock_entries()
         self.lock.write()
+        if self.cache is not None:  # what the next run, reading this lock file, allocates
+            alloc_cache.store_relocked(self.cache, self.intent, self.lock, self.allocation)
         return True
 
 
@@ -54,7 +58,7 @@ def resolve(path: str | Path, locked: bool = False, cache: Cache | None = None, 
         return lock, alloc, None if alloc.diagnostics else Resolver(intent, alloc)
 
     v = validate(path, cache, jobs, speculate=allocation)
-    out = Resolution(diagnostics=v.diagnostics, intent=v.intent)
+    out = Resolution(diagnostics=v.diagnostics, intent=v.intent, cache=cache)
     if v.intent is None:
         return out
     lock, out.allocation, out.resolver = v.speculated

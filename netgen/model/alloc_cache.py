@@ -62,13 +62,19 @@ def inputs(intent: Intent) -> tuple:
 
 def key(intent: Intent, lock: Lock) -> str | None:
     """The cache key of this intent's allocation with this lock file (None: not cacheable)."""
-    if lock.sha256 is None:
+    if "alloc_inputs" not in intent.memo:  # asked for again when the lock file is written
+        try:
+            intent.memo["alloc_inputs"] = digest(marshal.dumps(inputs(intent), 0))  # format 0: equal values, equal bytes
+        except ValueError:  # a value marshal cannot write: allocate without the cache
+            intent.memo["alloc_inputs"] = None
+    body = intent.memo["alloc_inputs"]
+    if body is None or lock.sha256 is None:
         return None
-    try:
-        body = marshal.dumps(inputs(intent), 0)  # format 0: equal values give equal bytes
-    except ValueError:  # a value marshal cannot write: allocate without the cache
-        return None
-    return digest(body, lock.sha256, str(lock.path.name if lock.path else ""))
+    return digest(str(body), lock.sha256, _lock_name(lock))
+
+
+def _lock_name(lock: Lock) -> str:
+    return lock.path.name if lock.path else "lock"
 
 
 def load(cache: Cache, name: str, lock: Lock) -> Allocation | None:
@@ -97,3 +103,25 @@ def store(cache: Cache, name: str, lock: Lock, alloc: Allocation) -> None:
             alloc.lock_text, holds)
     cache.write(KIND, name, marshal.dumps(body))
     cache.trim(KIND, KEEP)
+
+
+def relocked(alloc: Allocation, lock: Lock) -> Allocation:
+    """What allocating again gives once `lock` was written from `alloc`: the same values, the
+    new ones now kept from the lock file (their origin says so), nothing new, and the lock
+    file's text for every address (tests/model/test_alloc_cache.py compares it with allocating
+    again)."""
+    from_lock, port_from_lock = Origin("lock", _lock_name(lock)), Origin("lock")  # as allocate.py, ports.py
+    origins = dict(alloc.origins)
+    for k in alloc.new:
+        origins[k] = port_from_lock if k.startswith("port/") else from_lock
+    text = {k: v for k, v in lock.entries.items() if not k.startswith("port/")}
+    out = Allocation(dict(alloc.blocks), dict(alloc.ports), origins, [], sorted(alloc.orphans), [], text)
+    out.known = (lock.sha256, True)
+    return out
+
+
+def store_relocked(cache: Cache, intent: Intent, lock: Lock, alloc: Allocation) -> None:
+    """Keep, for the lock file just written from `alloc`, what the next run would allocate."""
+    name = key(intent, lock)
+    if name is not None and not alloc.diagnostics:
+        store(cache, name, lock, relocked(alloc, lock))

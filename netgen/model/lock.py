@@ -74,14 +74,16 @@ class Lock:
     def write(self) -> None:
         """Atomically replace the lock file (write a temporary file, then rename)."""
         assert self.path is not None
+        raw = self.dumps().encode("utf-8")
         fd, tmp = tempfile.mkstemp(prefix=".netgen.lock.", dir=self.path.parent)
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                fh.write(self.dumps())
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
             os.replace(tmp, self.path)
         except BaseException:
             os.unlink(tmp)
             raise
+        self.raw, self._sha256 = raw, None  # the file's bytes again
 
     def release(self, patterns: list[str]) -> list[str]:
         """Drop entries whose key, or any owner named in it, matches a pattern; returns the keys dropped.

@@ -259,3 +259,28 @@ def test_a_warm_build_parses_no_lock_file(intent_dir, tmp_path, monkeypatch):
     res = resolve(intent_dir.root, cache=cache, model=False)
     assert res.lock_changed and res.write_lock()
     assert "ipv4/loopback/jx-nc-xj-pe1" in Lock.read(intent_dir.root).entries
+
+
+def test_after_the_lock_file_is_written_the_next_run_is_a_hit_and_the_same_as_allocating(every_path, tmp_path,
+                                                                                         monkeypatch):
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root).write_lock()
+    every_path.replace("sites/guangxi/nanning.yaml", "  - id: gx-nn-la-cx", "  - id: gx-nn-la-cy")  # orphans
+    every_path.replace("sites/guangxi/nanning.yaml", "name: gx-nn-la-cx-ce1", "name: gx-nn-la-cy-ce1")
+    every_path.replace("departments.yaml", "{site: gx-nn-la-cx}", "{site: gx-nn-la-cy}")
+    every_path.add_county()  # new addresses in both families, new ports
+    res = resolve(root, cache=cache, model=False)
+    new = res.allocation.new
+    assert any(k.startswith("port/") for k in new) and any(k.startswith("ipv6/") for k in new)
+    assert res.allocation.orphans and res.write_lock()
+    fresh = allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run()
+    monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: pytest.fail("allocated again"))
+    monkeypatch.setattr("netgen.model.lock._parse", lambda *a: pytest.fail("parsed"))
+    cached = _allocate(root, cache)
+    assert cached.holds(Lock.read(root, lazy=True))
+    monkeypatch.undo()
+    assert (dict(cached.blocks), dict(cached.ports), dict(cached.origins), cached.new, cached.orphans,
+            dict(cached.lock_text), cached.lock_entries()) == \
+           (dict(fresh.blocks), dict(fresh.ports), dict(fresh.origins), fresh.new, fresh.orphans,
+            dict(fresh.lock_text), fresh.lock_entries())
+    assert fresh.new == [] and fresh.holds_exactly(Lock.read(root).entries)
