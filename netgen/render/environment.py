@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ipaddress
+from functools import lru_cache
 
 import jinja2
 
@@ -18,8 +19,13 @@ def secret(ref: str | None) -> str:
 
 
 def _iface(value):
-    return value if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)) \
-        else ipaddress.ip_interface(str(value))
+    return value if isinstance(value, (ipaddress.IPv4Interface, ipaddress.IPv6Interface)) else _parsed(str(value))
+
+
+@lru_cache(maxsize=4096)
+def _parsed(text: str) -> ipaddress.IPv4Interface | ipaddress.IPv6Interface:
+    """Addresses templates print from text (management ACLs, servers): the same few on every device."""
+    return ipaddress.ip_interface(text)
 
 
 _UNIT = {"K": 1, "M": 1000, "G": 1000 ** 2, "T": 1000 ** 3}  # kbit/s per unit of a bandwidth ("10G")
@@ -54,6 +60,7 @@ def make_environment(platform: Platform) -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         autoescape=False,
+        auto_reload=False,  # templates do not change during a build: no stat per include per device
     )
     env.filters["ifname"] = lambda iface, vlan=None: platform.ifname(iface.port, vlan if vlan is not None
                                                                     else iface.vlan, iface.kind)
