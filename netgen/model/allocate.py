@@ -441,6 +441,6 @@ def allocate(intent: Intent, lock: Lock, cache: Cache | None = None) -> Allocati
         if found is not None:
             return found
     out = Allocator(intent, lock).run()
-    if name is not None:
+    if name is not None and not out.new:  # with new values the lock file changes: see store_relocked
         alloc_cache.store(cache, name, lock, out)
     return out
