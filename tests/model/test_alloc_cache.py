@@ -43,6 +43,13 @@ def every_path(intent_dir):
     return intent_dir
 
 
+def rename_a_site(intent_dir) -> None:
+    """A township under a new id: its old entries are orphans, its new ones new."""
+    intent_dir.replace("sites/guangxi/nanning.yaml", "  - id: gx-nn-la-cx", "  - id: gx-nn-la-cy")
+    intent_dir.replace("sites/guangxi/nanning.yaml", "name: gx-nn-la-cx-ce1", "name: gx-nn-la-cy-ce1")
+    intent_dir.replace("departments.yaml", "{site: gx-nn-la-cx}", "{site: gx-nn-la-cy}")
+
+
 # ---------------------------------------------------------------------- the key covers every read
 
 
@@ -143,9 +150,7 @@ def test_the_key_reads_everything_the_allocator_reads(every_path, lock):
     assert resolve(root).ok
     if lock != "no lock file":
         resolve(root).write_lock()
-        every_path.replace("sites/guangxi/nanning.yaml", "  - id: gx-nn-la-cx", "  - id: gx-nn-la-cy")
-        every_path.replace("sites/guangxi/nanning.yaml", "name: gx-nn-la-cx-ce1", "name: gx-nn-la-cy-ce1")
-        every_path.replace("departments.yaml", "{site: gx-nn-la-cx}", "{site: gx-nn-la-cy}")
+        rename_a_site(every_path)
     res = resolve(root, model=False)
     assert res.ok, [str(d) for d in res.diagnostics]
     intent = res.intent
@@ -189,9 +194,7 @@ def _allocate(root: Path, cache: Cache):
 def test_a_cached_allocation_is_the_allocation(every_path, tmp_path, monkeypatch):
     root, cache = every_path.root, Cache(tmp_path / "cache")
     resolve(root).write_lock()
-    every_path.replace("sites/guangxi/nanning.yaml", "  - id: gx-nn-la-cx", "  - id: gx-nn-la-cy")  # orphans
-    every_path.replace("sites/guangxi/nanning.yaml", "name: gx-nn-la-cx-ce1", "name: gx-nn-la-cy-ce1")
-    every_path.replace("departments.yaml", "{site: gx-nn-la-cx}", "{site: gx-nn-la-cy}")
+    rename_a_site(every_path)  # its lock entries become orphans
     assert _allocate(root, cache).new and not (cache.dir / alloc_cache.KIND).exists()  # the lock file will change
     resolve(root).write_lock()
     first = _allocate(root, cache)
@@ -268,9 +271,7 @@ def test_after_the_lock_file_is_written_the_next_run_is_a_hit_and_the_same_as_al
                                                                                          monkeypatch):
     root, cache = every_path.root, Cache(tmp_path / "cache")
     resolve(root).write_lock()
-    every_path.replace("sites/guangxi/nanning.yaml", "  - id: gx-nn-la-cx", "  - id: gx-nn-la-cy")  # orphans
-    every_path.replace("sites/guangxi/nanning.yaml", "name: gx-nn-la-cx-ce1", "name: gx-nn-la-cy-ce1")
-    every_path.replace("departments.yaml", "{site: gx-nn-la-cx}", "{site: gx-nn-la-cy}")
+    rename_a_site(every_path)  # its lock entries become orphans
     every_path.add_county()  # new addresses in both families, new ports
     res = resolve(root, cache=cache, model=False)
     new = res.allocation.new
