@@ -2,7 +2,8 @@
 
 The copy shares everything built so far (copy-on-write), so nothing is sent to it; only its
 result comes back, pickled through a pipe. For work that reads the same data as the parent's
-next step — the semantic rules while allocation runs — on a machine with a core to spare.
+next step — the semantic rules while allocation runs, a share of the configs while this
+process renders the rest — on a machine with a core to spare.
 """
 from __future__ import annotations
 
