@@ -16,6 +16,11 @@ from .tree import Map
 LEVEL_RANK = {lvl: i for i, lvl in enumerate(LEVELS)}
 
 
+def vrf_name(zone: Map) -> str:
+    """The VRF (vpn-instance) a zone is on every device: its own `vrf`, else ZW-<ID>."""
+    return zone.get("vrf") or f"ZW-{zone['id'].upper()}"
+
+
 @dataclass
 class Intent:
     network: Map

@@ -13,7 +13,7 @@ from __future__ import annotations
 import socket
 from ipaddress import IPv4Interface
 
-from ..intent.intent import Intent
+from ..intent.intent import Intent, vrf_name
 from ..intent.tree import Map
 from . import specs
 from .allocate import Allocation, link_keys
@@ -162,7 +162,7 @@ class Resolver:
         out = []
         for zid in sorted(zones, key=self.vpn_id.__getitem__):
             z = self.i.zone[zid]
-            out.append((zid, z.get("vrf") or f"ZW-{zid.upper()}", z["kind"], z["vpn_id"], f"{loopback}:{z['vpn_id']}",
+            out.append((zid, vrf_name(z), z["kind"], z["vpn_id"], f"{loopback}:{z['vpn_id']}",
                         z.get("rt") or f"{central_asn}:{z['vpn_id']}"))
         return tuple(out)
 

@@ -54,6 +54,7 @@ CASES = {
     "unique.site-code": ([(NN, "code: 450123\n", "code: 450100\n")], NN, "code: 450100", 2),
     "unique.device-name": ([(NN, "- name: gx-nn-pe2", "- name: gx-nn-pe1")], NN, "- name: gx-nn-pe1", 2),
     "unique.zone": ([(ZON, "vpn_id: 1002", "vpn_id: 1001")], ZON, "vpn_id: 1001", 2),
+    "unique.vrf": ([(ZON, "    vpn_id: 1003\n", "    vpn_id: 1003\n    vrf: ZW-AUDIT\n")], ZON, "vrf: ZW-AUDIT", 1),
     "unique.department-id": ([(DEP, "- id: stats", "- id: samr")], DEP, "- id: samr", 2),
     "unique.server-id": ([(NET, "{id: ntp2,", "{id: ntp1,")], NET, "{id: ntp1,", 2),
     "unique.asn": ([(GX, "    region: guangxi\n", "    region: guangxi\n    asn: 4200360000\n"),
@@ -110,6 +111,14 @@ def test_dedicated_zones_may_share_space(intent_dir):
     text = intent_dir.read(DEP)
     assert text.count("172.20.36.0/24") == 2  # audit and emergency, both at jx
     assert netgen.validate(intent_dir.root).diagnostics == []
+
+
+def test_two_zones_pinned_to_one_route_target_are_one_vpn(intent_dir):
+    intent_dir.replace(ZON, "    vpn_id: 1001\n", "    vpn_id: 1001\n    rt: \"65000:77\"\n")
+    intent_dir.replace(ZON, "    vpn_id: 1002\n", "    vpn_id: 1002\n    rt: \"65000:77\"\n")
+    found = [d for d in netgen.validate(intent_dir.root).diagnostics if d.rule == "unique.vrf"]
+    assert len(found) == 1 and "route target `65000:77`" in found[0].message
+    assert found[0].location.line == intent_dir.line_of(ZON, "rt: \"65000:77\"", 2) and found[0].related
 
 
 def test_same_lan_twice_in_one_dedicated_zone_is_an_overlap(intent_dir):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Iterable, Iterator
 
-from ..intent import Intent
+from ..intent import Intent, vrf_name
 from ..tree import Map
 from . import Finding, rule
 
@@ -44,6 +44,17 @@ def device_name(intent: Intent):
 def zone(intent: Intent):
     yield from _duplicates(_by(intent.zones, "id"), "zone id", "rename one of the zones")
     yield from _duplicates(_by(intent.zones, "vpn_id"), "vpn_id", "each zone is its own VPN: give it its own vpn_id")
+
+
+@rule("unique.vrf", "each zone has its own VRF name and route target")
+def vrf(intent: Intent):
+    """Two zones in one VRF (or importing each other's routes through one pinned RT) are one
+    network on every device that carries both: the isolation between them is gone."""
+    hint = "each zone is its own VPN: give it its own `{}` (or none: the default is derived from the zone)"
+    yield from _duplicates(((vrf_name(z), z, "vrf") for z in intent.zones),
+                           "VRF name", hint.format("vrf"))
+    yield from _duplicates(((z["rt"], z, "rt") for z in intent.zones if z.get("rt")), "route target",
+                           hint.format("rt"))
 
 
 @rule("unique.department-id", "department ids are unique")
