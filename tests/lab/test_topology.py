@@ -59,13 +59,6 @@ def test_scope_takes_a_subtree_and_drops_links_leaving_it():
         in_scope(net, ["jx-nowhere"])
 
 
-def test_two_zones_sharing_a_vrf_name_share_one_namespace(intent_dir):
-    intent_dir.replace("zones.yaml", "    vpn_id: 1003\n", "    vpn_id: 1003\n    vrf: ZW-AUDIT\n")
-    net = resolve(intent_dir.root).network
-    r = build_topology(net, "ngt").routers["jx-pe1"]
-    assert r.vrfs.count("ZW-AUDIT") == 1
-
-
 def test_the_labs_internet_uses_a_block_nothing_in_the_intent_uses():
     """The example gives its exits addresses in all three documentation blocks: the lab's own
     Internet server and attackers must not land in an exit's NAT pool (replies would stay there)."""
