@@ -58,9 +58,9 @@ class InChild:
         self.reaped = True
         try:
             os.kill(self.pid, signal.SIGKILL)
-            os.close(self.pipe)
-        except OSError:
+        except ProcessLookupError:  # it had ended already: still ours to reap
             pass
+        os.close(self.pipe)
         os.waitpid(self.pid, 0)
 
 

@@ -22,8 +22,9 @@ from typing import Any
 from ..intent.cache import Cache, digest
 from ..intent.intent import Intent
 from ..intent.tree import Map, plain
-from .allocate import Allocation
+from .allocate import Allocation, from_lock
 from .lock import Lock
+from .ports import PORT_FROM_LOCK
 from .types import Origin
 
 KIND = "allocation"
@@ -70,11 +71,7 @@ def key(intent: Intent, lock: Lock) -> str | None:
     body = intent.memo["alloc_inputs"]
     if body is None or lock.sha256 is None:
         return None
-    return digest(str(body), lock.sha256, _lock_name(lock))
-
-
-def _lock_name(lock: Lock) -> str:
-    return lock.path.name if lock.path else "lock"
+    return digest(str(body), lock.sha256, from_lock(lock).detail)  # the lock file's name is in origins
 
 
 def load(cache: Cache, name: str, lock: Lock) -> Allocation | None:
@@ -110,10 +107,10 @@ def relocked(alloc: Allocation, lock: Lock) -> Allocation:
     new ones now kept from the lock file (their origin says so), nothing new, and the lock
     file's text for every address (tests/model/test_alloc_cache.py compares it with allocating
     again)."""
-    from_lock, port_from_lock = Origin("lock", _lock_name(lock)), Origin("lock")  # as allocate.py, ports.py
+    address_from_lock = from_lock(lock)
     origins = dict(alloc.origins)
     for k in alloc.new:
-        origins[k] = port_from_lock if k.startswith("port/") else from_lock
+        origins[k] = PORT_FROM_LOCK if k.startswith("port/") else address_from_lock
     text = {k: v for k, v in lock.entries.items() if not k.startswith("port/")}
     out = Allocation(dict(alloc.blocks), dict(alloc.ports), origins, [], sorted(alloc.orphans), [], text)
     out.known = (lock.sha256, True)

@@ -38,6 +38,11 @@ ORPHAN = Origin("lock", "orphan: its owner left the intent; release it to free t
 At = tuple[Map, "str | None"]
 
 
+def from_lock(lock: Lock) -> Origin:
+    """The origin of an address kept from the lock file (ports: ports.PORT_FROM_LOCK)."""
+    return Origin("lock", lock.path.name if lock.path else "lock")
+
+
 def where(at: At) -> Location:
     return at[0].where(at[1])
 
@@ -179,7 +184,7 @@ class Allocator:
         self.locked: dict[str, Block] = {}  # lock key → its network; each family's read when it starts
         self.demanded: set[str] = set()
         self.failed: set[str] = set()  # keys already reported, so one problem is reported once
-        self.from_lock = Origin("lock", f"{self.lock.path.name if self.lock.path else 'lock'}")
+        self.from_lock = from_lock(lock)
         self.from_pool: dict[Pool, Origin] = {}  # one Origin("allocated", …) per pool
 
     def _read_lock(self, fam: str, keep: bool = True) -> None:

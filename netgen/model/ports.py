@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .allocate import Allocation
 
 ORPHAN_PORT = Origin("lock", "orphan: its owner left the intent; release it to free the port")
+PORT_FROM_LOCK = Origin("lock")
 
 
 def port_demands(intent: Intent, links: list) -> dict[str, list[tuple[str, int | None, Location]]]:
@@ -64,7 +65,6 @@ def allocate_ports(intent: Intent, lock: Lock, alloc: "Allocation", links: list)
             alloc.ports[key] = int(value)
             alloc.origins[key] = ORPHAN_PORT
             alloc.orphans.append(key)
-    from_lock = Origin("lock")
     for dev, wants in demands.items():
         used = used_by.setdefault(dev, {})
         pending = []
@@ -82,7 +82,7 @@ def allocate_ports(intent: Intent, lock: Lock, alloc: "Allocation", links: list)
                 continue
             used[value] = key
             alloc.ports[key] = value
-            alloc.origins[key] = Origin("intent", str(at[0].where(at[1]))) if pinned is not None else from_lock
+            alloc.origins[key] = Origin("intent", str(at[0].where(at[1]))) if pinned is not None else PORT_FROM_LOCK
         free = 1
         for key in sorted(pending):
             while free in used:

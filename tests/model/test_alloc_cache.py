@@ -15,6 +15,8 @@ from netgen.intent.validate import validate
 from netgen.model import alloc_cache, resolve
 from netgen.model.lock import Lock
 
+from .test_allocation_paths import state
+
 allocate_mod = importlib.import_module("netgen.model.allocate")
 
 # Every path of the allocator, on top of what the example has (site, loopback and LAN pins,
@@ -28,11 +30,6 @@ PATHS = [
     ("sites/jiangxi/nanchang.yaml", "    prefix: {ipv4: 10.36.16.0/20}\n",
      "    prefix: {ipv4: 10.36.16.0/20}\n    pool_length: {ipv6: 46}\n"),
 ]
-
-
-def state(alloc) -> tuple:
-    return (list(alloc.blocks.items()), list(alloc.ports.items()), list(alloc.origins.items()), alloc.new,
-            alloc.orphans, alloc.lock_entries())
 
 
 @pytest.fixture
