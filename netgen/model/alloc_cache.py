@@ -13,6 +13,11 @@ intents that take each of its paths, records every value it reads, and fails on 
 `inputs()` does not read too. Only clean allocations are kept (a diagnostic names a location,
 which is not an input), under a digest of the inputs, the lock file's bytes and netgen's code
 (the cache's directory).
+
+An addition (a township, a device, an attachment) does change the inputs. For it, the
+allocation a lock file was written from is kept as that lock file's *base*, with its inputs:
+when the intent now only adds to them (`only_adds`), the allocator extends the base instead of
+allocating the whole network again (allocate.py).
 """
 from __future__ import annotations
 
@@ -28,6 +33,7 @@ from .ports import PORT_FROM_LOCK
 from .types import Origin
 
 KIND = "allocation"
+BASE = "allocation-base"  # lock file → the allocation it holds exactly, and its intent's inputs
 KEEP = 4  # entries kept (one is ~50 MB at national scale): the last few intents and locks built
 
 
@@ -61,14 +67,42 @@ def inputs(intent: Intent) -> tuple:
     )
 
 
-def key(intent: Intent, lock: Lock) -> str | None:
-    """The cache key of this intent's allocation with this lock file (None: not cacheable)."""
+def only_adds(old: tuple, new: tuple) -> bool:
+    """Whether inputs `new` are `old` plus sites, devices, departments or attachments, and
+    nothing else changed: the plan, zones, and every site, device and department (but for its
+    attachments) as they were."""
+    return old[:3] == new[:3] and _grown(old[3], new[3], 4) and _grown(old[4], new[4], 6)
+
+
+def _grown(old: tuple, new: tuple, items: int) -> bool:
+    """Whether every record of `old` (by its id, first) is in `new`, the same or with more
+    entries in its field `items` (the last); marshal's bytes stand in for unhashable values."""
+    records = {r[0]: r for r in new}
+    for r in old:
+        now = records.get(r[0])
+        if now != r and (now is None or now[:items] != r[:items] or
+                         not {marshal.dumps(x, 0) for x in r[items]} <= {marshal.dumps(x, 0) for x in now[items]}):
+            return False
+    return True
+
+
+def _inputs(intent: Intent) -> tuple | None:
+    """inputs(), and their digest, made once per intent (None: not cacheable)."""
     if "alloc_inputs" not in intent.memo:  # asked for again when the lock file is written
+        value = inputs(intent)
         try:
-            intent.memo["alloc_inputs"] = digest(marshal.dumps(inputs(intent), 0))  # format 0: equal values, equal bytes
+            body = marshal.dumps(value, 0)  # format 0: equal values, equal bytes
         except ValueError:  # a value marshal cannot write: allocate without the cache
             intent.memo["alloc_inputs"] = None
-    body = intent.memo["alloc_inputs"]
+        else:
+            intent.memo["alloc_inputs"] = value, digest(body)
+    return intent.memo["alloc_inputs"]  # type: ignore[return-value]
+
+
+def key(intent: Intent, lock: Lock) -> str | None:
+    """The cache key of this intent's allocation with this lock file (None: not cacheable)."""
+    made = _inputs(intent)
+    body = None if made is None else made[1]
     if body is None or lock.sha256 is None:
         return None
     return digest(str(body), lock.sha256, from_lock(lock).detail)  # the lock file's name is in origins
@@ -89,8 +123,9 @@ def load(cache: Cache, name: str, lock: Lock) -> Allocation | None:
     return out
 
 
-def store(cache: Cache, name: str, lock: Lock, alloc: Allocation) -> None:
-    """Keep a clean allocation (one with diagnostics is never reused)."""
+def store(cache: Cache, name: str, lock: Lock, alloc: Allocation, intent: Intent) -> None:
+    """Keep a clean allocation (one with diagnostics is never reused); one the lock file holds
+    exactly is also the lock file's base."""
     if alloc.diagnostics or lock.sha256 is None:
         return
     index: dict[Origin, int] = {}
@@ -100,6 +135,30 @@ def store(cache: Cache, name: str, lock: Lock, alloc: Allocation) -> None:
             alloc.lock_text, holds)
     cache.write(KIND, name, marshal.dumps(body))
     cache.trim(KIND, KEEP)
+    made = _inputs(intent)
+    if holds and made is not None:
+        cache.write(BASE, _base_name(lock), marshal.dumps((name, made[0])))
+        cache.trim(BASE, KEEP)
+
+
+def _base_name(lock: Lock) -> str:
+    return digest(str(lock.sha256), from_lock(lock).detail)
+
+
+def base(cache: Cache, intent: Intent, lock: Lock) -> Allocation | None:
+    """The allocation `lock` holds exactly, when this intent only adds to the one it was made for."""
+    made = _inputs(intent)
+    blob = cache.read(BASE, _base_name(lock)) if made is not None and lock.sha256 is not None else None
+    if blob is None:
+        return None
+    try:
+        name, old = marshal.loads(blob)
+    except (EOFError, ValueError, TypeError):
+        return None
+    if not only_adds(old, made[0]):
+        return None
+    found = load(cache, name, lock)
+    return found if found is not None and found.known == (lock.sha256, True) else None
 
 
 def relocked(alloc: Allocation, lock: Lock) -> Allocation:
@@ -121,4 +180,4 @@ def store_relocked(cache: Cache, intent: Intent, lock: Lock, alloc: Allocation) 
     """Keep, for the lock file just written from `alloc`, what the next run would allocate."""
     name = key(intent, lock)
     if name is not None and not alloc.diagnostics:
-        store(cache, name, lock, relocked(alloc, lock))
+        store(cache, name, lock, relocked(alloc, lock), intent)

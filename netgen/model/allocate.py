@@ -12,6 +12,13 @@ ones are taken in sorted-key order, so the same intent and lock give the same re
 At national scale there are ~350,000 values: they are kept as integers (pool.Block) and made
 into ipaddress networks only when asked for, and on a large network the second address family
 is allocated in a forked process while this one does the first.
+
+An everyday addition (a township, a device, an attachment) is allocated as an extension of the
+allocation the lock file was written from (alloc_cache.base): only the pools something new is
+taken from are opened, each exactly as a full run opens it — every fixed value that belongs in
+it, then the orphans — and the new values are taken in the full run's order. So the result is
+the full run's (tests/model/test_allocate_properties.py compares them on random additions); any
+diagnostic sends it to the full run, which reports it as always.
 """
 from __future__ import annotations
 
@@ -19,6 +26,7 @@ import ipaddress
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import repeat
 
 from ..diagnostics import Diagnostic, Location, Severity
 from ..intent.background import InChild, cores
@@ -27,7 +35,7 @@ from ..intent.intent import LEVEL_RANK, Intent
 from ..intent.tree import Map
 from .lock import Lock
 from .pool import Block, Net, Pool, PoolExhausted, block, last, network, parse_block
-from .ports import allocate_ports
+from .ports import allocate_ports, port_demands
 from .types import Origin
 
 FAMILIES = ("ipv4", "ipv6")
@@ -78,6 +86,8 @@ class Allocation:
 
     def holds(self, lock: Lock) -> bool:
         """Whether the lock file holds exactly lock_entries() (nothing to record)."""
+        if self.new:  # not in the lock file, by definition
+            return False
         if self.known is not None and lock.sha256 is not None and self.known[0] == lock.sha256:
             return self.known[1]
         return self.holds_exactly(lock.entries)
@@ -147,8 +157,12 @@ class _Family:
         bits = 32 if fam == "ipv4" else 128
         zoned = {z["id"] for z in alloc.intent.zones if z.get(fam)}
         spaces: dict[str, list[Block]] = {}
-        for k, b in alloc.locked.items():
-            if k.startswith(fam + "/") and k not in alloc.demanded and b[2] == bits:
+        locked = alloc.locked
+        orphans = (k for k in alloc.base.orphans if k.startswith(fam + "/")) if alloc.base is not None else \
+            (k for k in locked if k.startswith(fam + "/") and k not in alloc.demanded)
+        for k in orphans:
+            b = locked[k]
+            if b[2] == bits:
                 parts = k.split("/")
                 zone = parts[-1] if parts[1] == "lan" and len(parts) == 4 else None
                 spaces.setdefault(f"zone:{zone}" if zone in zoned else "national", []).append(b)
@@ -177,15 +191,33 @@ class _Family:
                 p.reserve_span(orphan[0], last(orphan), "an unreleased lock entry")
 
 
+@dataclass
+class _Scope:
+    """What an extension opens in one family: the sites whose pools something new is taken from
+    or carved out of, with the new sites themselves (`open`), those and the sites whose fixed
+    pools they hold (`visit`), and whether the national block, infra pools and zone blocks are
+    opened."""
+
+    open: set[str]
+    visit: set[str]
+    national: bool
+    infra: set[str]
+    zones: bool
+
+
 class Allocator:
-    def __init__(self, intent: Intent, lock: Lock):
-        self.intent, self.lock = intent, lock
+    def __init__(self, intent: Intent, lock: Lock, base: Allocation | None = None):
+        """`base`: an allocation whose lock entries are exactly `lock`'s, of an intent this one
+        only adds to (alloc_cache.base); run() then extends it, or gives None where it cannot."""
+        self.intent, self.lock, self.base = intent, lock, base
         self.out = Allocation()
-        self.locked: dict[str, Block] = {}  # lock key → its network; each family's read when it starts
+        # lock key → its network; each family's read when it starts (an extension's: the base's)
+        self.locked: dict[str, Block] = base.blocks if base is not None else {}
         self.demanded: set[str] = set()
         self.failed: set[str] = set()  # keys already reported, so one problem is reported once
         self.from_lock = from_lock(lock)
         self.from_pool: dict[Pool, Origin] = {}  # one Origin("allocated", …) per pool
+        self.extends = True  # as an extension: whether the intent still asks for all the base holds
 
     def _read_lock(self, fam: str, keep: bool = True) -> None:
         """Parse the lock file's entries of one family (`keep`: for use, else only checked)."""
@@ -243,14 +275,19 @@ class Allocator:
         """_reserve each item, in order. Into an empty pool, when all fit and none overlaps (a
         lock file netgen wrote), that is one sort; otherwise one at a time, so that what is
         reported, and in which order, is the same."""
-        spans = sorted((b[0], last(b), key) for key, b, _ in items)
-        if not pool.starts and all(pool.holds(b) for _, b, _ in items) and \
-                all(spans[i][0] > spans[i - 1][1] for i in range(1, len(spans))):
-            pool.starts, pool.ends, pool.owners = [x[0] for x in spans], [x[1] for x in spans], [x[2] for x in spans]
-            self.out.blocks.update((key, b) for key, b, _ in items)
-            return
-        for item in items:
-            self._reserve(pool, *item)
+        if not self._reserve_sorted(pool, items):
+            for item in items:
+                self._reserve(pool, *item)
+
+    def _reserve_sorted(self, pool: Pool, items: list[tuple[str, Block, At | None]]) -> bool:
+        """_reserve_all's one sort; False (nothing done) when it does not apply."""
+        spans = sorted([(b[0], b[0] + (1 << (b[2] - b[1])) - 1, key) for key, b, _ in items])
+        if pool.starts or spans and (spans[0][0] < pool.first or max(x[1] for x in spans) > pool.last) or \
+                any(b[2] != pool.bits for _, b, _ in items) or any(a[1] >= b[0] for a, b in zip(spans, spans[1:])):
+            return False
+        pool.starts, pool.ends, pool.owners = [x[0] for x in spans], [x[1] for x in spans], [x[2] for x in spans]
+        self.out.blocks.update((key, b) for key, b, _ in items)
+        return True
 
     def _new(self, pool: Pool, key: str, length: int, at: At, prefer: int | None = None) -> None:
         try:
@@ -269,31 +306,47 @@ class Allocator:
 
     # -------------------------------------------------------------------- the whole network
 
-    def run(self) -> Allocation:
+    def run(self) -> Allocation | None:
         """Both families and the ports. The three share nothing: on a large network the second
         family is allocated in a forked copy of this process meanwhile, and each part is merged
-        in afterwards in the order a single process would have made it."""
-        intent = self.intent
+        in afterwards in the order a single process would have made it. As an extension of
+        `base`: None when the intent no longer asks for something the base holds, or asks again
+        for one of its orphans (only a full run turns values into orphans and back), or when
+        anything is reported."""
+        intent, base = self.intent, self.base
         fams = [f for f in FAMILIES if f in intent.network["addressing"]]
         links, lans = link_keys(intent), lan_keys(intent)
-        for fam in FAMILIES:
-            if fam not in fams:
-                self._read_lock(fam, keep=False)
+        if base is None:
+            for fam in FAMILIES:
+                if fam not in fams:
+                    self._read_lock(fam, keep=False)
         other = InChild(lambda: self._family_part(fams[1], links, lans)) \
             if len(fams) == 2 and len(intent.devices) >= PARALLEL_DEVICES and cores() > 1 else None
         for fam in fams[:1] if other else fams:
             self._family(fam, links, lans)
         ports = Allocation()
-        allocate_ports(intent, self.lock, ports, links)
+        demands = port_demands(intent, links)
+        if base is not None:
+            self.extends &= _extends(base, {key for wants in demands.values() for key, _, _ in wants}, base.ports)
+        if self.extends:
+            allocate_ports(intent, self.lock, ports, demands, base)
         if other is not None:
-            self._merge(other.result())
+            parts, extends = other.result()
+            self._merge(parts)
+            self.extends &= extends
         self._merge(_parts(ports))
-        return self.out
+        if base is None:
+            return self.out
+        out = self.out
+        if out.diagnostics or not self.extends:
+            return None
+        return Allocation({**base.blocks, **out.blocks}, {**base.ports, **out.ports}, {**base.origins, **out.origins},
+                          out.new, list(base.orphans), [], base.lock_text)
 
     def _family_part(self, fam: str, links, lans) -> tuple:
         """One family, in a process of its own: what it added to the allocation."""
         self._family(fam, links, lans)
-        return _parts(self.out)
+        return _parts(self.out), self.extends
 
     def _merge(self, parts: tuple) -> None:
         blocks, ports, origins, new, orphans, diagnostics, lock_text = parts
@@ -306,16 +359,62 @@ class Allocator:
         out.diagnostics += diagnostics
         out.lock_text.update(lock_text)
 
-    def _family(self, f: str, links, lans) -> None:
-        """Every value of one family: pools top-down, loopbacks, links, LANs; then its orphans."""
+    def _demand(self, f: str, links, lans) -> set[str]:
+        """The lock keys of one family the intent asks for."""
         intent = self.intent
-        self.demanded |= {f"{f}/pool/{s['id']}" for s in intent.sites}
-        self.demanded |= {f"{f}/loopback/{d['name']}" for _, d in intent.devices}
-        self.demanded |= {f"{f}/link/{k}" for k, *_ in links}
-        self.demanded |= {f"{f}/lan/{k}" for k, *_ in lans}
-        self._read_lock(f)
+        return {*(f"{f}/pool/{s['id']}" for s in intent.sites), *(f"{f}/loopback/{d['name']}" for _, d in intent.devices),
+                *(f"{f}/link/{k}" for k, *_ in links), *(f"{f}/lan/{k}" for k, *_ in lans)}
+
+    def _scope(self, f: str, new: set[str], lans, below: dict[str, list[Map]]) -> _Scope | None:
+        """What extending the base allocates in family `f`, whose `new` keys it lacks (None: nothing)."""
+        intent, sites = self.intent, self.intent.site
+        if not new:
+            return None
+        head = len(f) + 1
+        kinds = {k[head:k.index("/", head)] for k in new}
+        new_sites = {k[head + 5:] for k in new if k.startswith("pool/", head)}
+        zoned = {z["id"] for z in intent.zones if z.get(f)}
+        new_lans = {(a["site"], zid) for k, _, a, zid in lans if f"{f}/lan/{k}" in new} if "lan" in kinds else set()
+        top = {sid for sid in new_sites if sites[sid]["level"] in ("central", "province")}
+        parents = {p["id"] for sid in new_sites - top if (p := intent.parent(sites[sid])) is not None}
+        opened = parents | new_sites | {sid for sid, zid in new_lans if zid not in zoned}
+        visit = opened | {c["id"] for sid in opened for c in below.get(sid, ())}
+        if top:
+            visit |= {s["id"] for s in intent.sites if s["level"] in ("central", "province")}
+        return _Scope(opened, visit, bool(top), {f"{k}s" for k in kinds & {"loopback", "link"}},
+                      any(zid in zoned for _, zid in new_lans))
+
+    def _family(self, f: str, links, lans) -> None:
+        """Every value of one family: pools top-down, loopbacks, links, LANs; then its orphans.
+        Extending the base, only what its _scope names."""
+        intent = self.intent
+        mine = self._demand(f, links, lans)
+        self.demanded |= mine
+        if self.base is None:
+            self._read_lock(f)
+        elif not _extends(self.base, mine, self.base.blocks, f + "/"):
+            self.extends = False
+            return
+
+        def rank(s: Map) -> tuple:
+            return LEVEL_RANK[s["level"]], s["id"]
+
+        # Sites below each site whose pool is carved from its pool, in (level, id) order (an
+        # extension sorts only the sites it visits).
+        by_level = sorted(intent.site.values(), key=rank) if self.base is None else list(intent.site.values())
+        below: dict[str, list[Map]] = {}
+        for s in by_level:
+            if s["level"] not in ("central", "province") and s.get("parent"):
+                below.setdefault(s["parent"], []).append(s)
+        scope = self._scope(f, mine - self.locked.keys(), lans, below) if self.base is not None else None
+        if scope is not None:
+            by_level = sorted((intent.site[sid] for sid in scope.visit), key=rank)
+            for sid in scope.open & below.keys():
+                below[sid].sort(key=rank)
+        if self.base is not None and scope is None:
+            return
         fam = _Family(self, f)
-        intent, net_cfg = self.intent, self.intent.network["addressing"]
+        net_cfg = intent.network["addressing"]
         lengths = net_cfg["pool_length"][f]
         pinned_key = "prefixes" if f == "ipv4" else "prefixes6"
         for zone in intent.zones:  # dedicated zones with their own (department-planned) block
@@ -335,24 +434,20 @@ class Allocator:
         # beside new cities), its fixed LANs and then the orphans inside it the moment it opens.
         # New pools are taken in (level, id) order. A pool nothing is reserved in or taken from
         # (most townships') is never made.
-        by_level = sorted(intent.site.values(), key=lambda s: (LEVEL_RANK[s["level"]], s["id"]))
         fixed: dict[str, tuple] = {}
-        below: dict[str, list[Map]] = {}  # parent site id → sites whose pool is carved from the parent's
-        for s in by_level:
+        for s in by_level if scope is None else (s for s in by_level if s["id"] in scope.visit):
             key = f"{f}/pool/{s['id']}"
             pinned = (s.get("prefix") or {}).get(f)
             at = (s["prefix"], f) if pinned else (s, None)
             value = self._fixed(key, pinned, at)
             if value is not None:
                 fixed[s["id"]] = (key, value, at)
-            if s["level"] in ("central", "province"):
-                if value is not None:
-                    self._reserve(fam.national, key, value, at)
-            elif s.get("parent"):
-                below.setdefault(s["parent"], []).append(s)
-        fam.reserve_orphans(fam.national)
+            if s["level"] in ("central", "province") and value is not None and (scope is None or scope.national):
+                self._reserve(fam.national, key, value, at)
+        if scope is None or scope.national:
+            fam.reserve_orphans(fam.national)
         blocks = self.out.blocks
-        for s in by_level:
+        for s in by_level if scope is None else (s for s in by_level if s["id"] in scope.open):
             sid = s["id"]
             key = f"{f}/pool/{sid}"
             if sid not in fixed:
@@ -361,7 +456,8 @@ class Allocator:
                     continue
                 length = (s.get("pool_length") or {}).get(f) or lengths[s["level"]]
                 self._new(parent, key, length, (s, None), prefer=slot_of(s))
-            value = blocks.get(key)
+            # an extension opens a pool its parent's was not opened for: its fixed value stands
+            value = blocks.get(key) or (fixed[sid][1] if scope is not None and sid in fixed else None)
             if value is None or (sid not in below and sid not in site_lans):
                 continue
             pool = fam.site_pools[sid] = Pool(f"pool of site {sid}", network(value))
@@ -372,11 +468,16 @@ class Allocator:
 
         for name, items, kind in (("loopbacks", [(d["name"], d) for _, d in intent.devices], "loopback"),
                                   ("links", [(k, up) for k, _, _, up in links], "link")):
+            if scope is not None and name not in scope.infra:
+                continue
             pool = fam.infra[name]
-            pending, kept = [], []
+            pending, kept, held = [], [], []
             locked, origins, from_lock = self.locked, self.out.origins, self.from_lock
             for owner, node in items:
                 key = f"{f}/{kind}/{owner}"
+                if scope is not None and key in locked:  # the base's: it stands
+                    held.append((key, locked[key], None))
+                    continue
                 if kind == "loopback":
                     pinned = (node.get("loopback") or {}).get(f)
                     at = (node["loopback"], f) if pinned else (node, "name")
@@ -393,24 +494,35 @@ class Allocator:
                     pending.append((key, at))
                 else:
                     kept.append((key, value, at))
-            self._reserve_all(pool, kept)
+            if held:  # a clean allocation's values: one sort, or (never expected) the full run
+                if not self._reserve_sorted(pool, held):
+                    self.extends = False
+                    return
+                for item in kept:  # the new pins: a clash is reported, and the full run reports it again
+                    self._reserve(pool, *item)
+            else:
+                self._reserve_all(pool, kept)
             fam.reserve_orphans(pool)
             length = fam.national.bits if kind == "loopback" else net_cfg["link_length"][f]
             for key, at in sorted(pending, key=lambda p: p[0]):
                 self._new(pool, key, length, at)
 
-        for key, a, zid, pinned, at in zone_lans:
-            self._fixed_lan(fam.zone_pools[zid], key, a, zid, pinned, at)
-        for zid, pool in fam.zone_pools.items():
-            fam.reserve_orphans(pool, f"zone:{zid}")
+        if scope is None or scope.zones:
+            for key, a, zid, pinned, at in zone_lans:
+                self._fixed_lan(fam.zone_pools[zid], key, a, zid, pinned, at)
+            for zid, pool in fam.zone_pools.items():
+                fam.reserve_orphans(pool, f"zone:{zid}")
         lan_length = net_cfg["lan_length"][f]
+        locked = self.locked  # a locked LAN is in `blocks` now, or its pool failed
         new_lans = [lan for lans_ in (zone_lans, *site_lans.values()) for lan in lans_
-                    if lan[0] not in blocks and lan[0] not in self.failed]
+                    if lan[0] not in blocks and lan[0] not in self.failed and lan[0] not in locked]
         for key, a, zid, _, at in sorted(new_lans, key=lambda lan: lan[0]):
             pool = fam.zone_pools[zid] if zid in fam.zone_pools else fam.site_pools.get(a["site"])
             if pool is not None:
                 self._new(pool, key, lan_length[self.intent.site[a["site"]]["level"]], at)
 
+        if scope is not None:  # the base's orphans are this allocation's (run() checked)
+            return
         for k, b in self.locked.items():  # kept until released
             if k.startswith(f + "/") and k not in self.demanded:
                 blocks[k] = b
@@ -431,13 +543,24 @@ class Allocator:
         return fam.site_pools.get(parent["id"]) if parent is not None else None
 
 
+def _extends(base: Allocation, demanded: set[str], values: dict, prefix: str = "") -> bool:
+    """Whether `demanded` holds every value of `values` (the base's, of keys starting with
+    `prefix`) but the base's orphans, and none of those."""
+    orphans = {k for k in base.orphans if k.startswith(prefix) and k in values}
+    if not orphans.isdisjoint(demanded):
+        return False
+    held = sum(map(str.startswith, values, repeat(prefix))) if prefix else len(values)
+    return len(values.keys() & demanded) == held - len(orphans)  # `demanded`: of that prefix only
+
+
 def _parts(a: Allocation) -> tuple:
     return a.blocks, a.ports, a.origins, a.new, a.orphans, a.diagnostics, a.lock_text
 
 
 def allocate(intent: Intent, lock: Lock, cache: Cache | None = None) -> Allocation:
     """Every address and port of the network; with a cache, taken from it when the intent's
-    allocation inputs and the lock file are ones already allocated (alloc_cache.py)."""
+    allocation inputs and the lock file are ones already allocated, or extending the lock file's
+    allocation when the intent only adds to it (alloc_cache.py)."""
     from . import alloc_cache
 
     name = alloc_cache.key(intent, lock) if cache is not None else None
@@ -445,7 +568,13 @@ def allocate(intent: Intent, lock: Lock, cache: Cache | None = None) -> Allocati
         found = alloc_cache.load(cache, name, lock)
         if found is not None:
             return found
+        base = alloc_cache.base(cache, intent, lock)
+        extended = Allocator(intent, lock, base).run() if base is not None else None
+        if extended is not None:
+            if not extended.new:
+                alloc_cache.store(cache, name, lock, extended, intent)
+            return extended
     out = Allocator(intent, lock).run()
     if name is not None and not out.new:  # with new values the lock file changes: see store_relocked
-        alloc_cache.store(cache, name, lock, out)
+        alloc_cache.store(cache, name, lock, out, intent)
     return out

@@ -10,6 +10,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
+from json.encoder import encode_basestring_ascii
 import os
 import tempfile
 from pathlib import Path
@@ -67,7 +68,8 @@ class Lock:
         return self._sha256
 
     def dumps(self) -> str:
-        body = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(self.entries.items()))
+        q = encode_basestring_ascii  # what json.dumps does to a string, without its per-call set-up
+        body = ",\n".join(f"  {q(k)}: {q(v)}" for k, v in sorted(self.entries.items()))
         return '{\n "format": %d,\n "allocations": {\n%s\n }\n}\n' % (FORMAT, body) if body else \
             '{\n "format": %d,\n "allocations": {}\n}\n' % FORMAT
 

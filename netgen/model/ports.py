@@ -54,23 +54,28 @@ def access_device(intent: Intent, attach: Map) -> Map | None:
     return None
 
 
-def allocate_ports(intent: Intent, lock: Lock, alloc: "Allocation", links: list) -> None:
-    """Port numbers for every demand, recorded in `alloc` (ports, origins, new, orphans)."""
-    demands = port_demands(intent, links)
+def allocate_ports(intent: Intent, lock: Lock, alloc: "Allocation", demands: dict[str, list],
+                   base: "Allocation | None" = None) -> None:
+    """Port numbers for every demand (port_demands), recorded in `alloc` (ports, origins, new,
+    orphans). Extending `base` (allocate.Allocator), only the devices that need a new port."""
     demanded = {key for wants in demands.values() for key, _, _ in wants}
+    locked = base.ports if base is not None else \
+        {k: int(v) for k, v in lock.entries.items() if k.startswith("port/") and v.isdigit()}
     used_by: dict[str, dict[int, str]] = {}  # device → port → key, orphans first
-    for key, value in lock.entries.items():
-        if key.startswith("port/") and key not in demanded and value.isdigit():
-            used_by.setdefault(key.split("/")[1], {})[int(value)] = key
-            alloc.ports[key] = int(value)
-            alloc.origins[key] = ORPHAN_PORT
-            alloc.orphans.append(key)
+    for key, value in locked.items():
+        if key not in demanded:
+            used_by.setdefault(key.split("/")[1], {})[value] = key
+            if base is None:  # an extension keeps the base's orphans
+                alloc.ports[key] = value
+                alloc.origins[key] = ORPHAN_PORT
+                alloc.orphans.append(key)
     for dev, wants in demands.items():
+        if base is not None and all(key in locked for key, _, _ in wants):
+            continue
         used = used_by.setdefault(dev, {})
         pending = []
         for key, pinned, at in wants:
-            locked = lock.entries.get(key)
-            value = pinned if pinned is not None else int(locked) if locked and locked.isdigit() else None
+            value = pinned if pinned is not None else locked.get(key)
             if value is None:
                 pending.append(key)
                 continue

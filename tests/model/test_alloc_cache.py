@@ -15,6 +15,7 @@ from netgen.intent.validate import validate
 from netgen.model import alloc_cache, resolve
 from netgen.model.lock import Lock
 
+from ..conftest import NEW_COUNTY
 from .test_allocation_paths import state
 
 allocate_mod = importlib.import_module("netgen.model.allocate")
@@ -285,3 +286,85 @@ def test_after_the_lock_file_is_written_the_next_run_is_a_hit_and_the_same_as_al
            (dict(fresh.blocks), dict(fresh.ports), dict(fresh.origins), fresh.new, fresh.orphans,
             dict(fresh.lock_text), fresh.lock_entries())
     assert fresh.new == [] and fresh.holds_exactly(Lock.read(root).entries)
+
+
+# ---------------------------------------------------------------------- additions extend the lock file's allocation
+
+
+def _spy_runs(monkeypatch) -> list:
+    """Each Allocator.run from now on: True for an extension, False for a full allocation."""
+    runs, real = [], allocate_mod.Allocator.run
+    monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: runs.append(self.base is not None) or real(self))
+    return runs
+
+
+def _as_dicts(alloc) -> tuple:
+    return (dict(alloc.blocks), dict(alloc.ports), dict(alloc.origins), alloc.new, alloc.orphans, alloc.diagnostics,
+            alloc.lock_entries())
+
+
+def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, monkeypatch):
+    """A new county (a PE, its uplink, a department's LANs and port) is allocated by extending
+    the allocation the lock file was written from — the full allocator does not run — and the
+    result is the full allocator's; the lock file then written is the next addition's base."""
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root, cache=cache).write_lock()
+    rename_a_site(every_path)  # orphans in the base, to be respected
+    resolve(root, cache=cache).write_lock()
+    every_path.add_county()
+    runs = _spy_runs(monkeypatch)
+    res = resolve(root, cache=cache, model=False)
+    assert runs == [True] and {k.split("/")[0] for k in res.allocation.new} == {"ipv4", "ipv6", "port"}
+    fresh = allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run()
+    assert _as_dicts(res.allocation) == _as_dicts(fresh)
+    res.write_lock()
+    every_path.replace("sites/jiangxi/nanchang.yaml", "name: jx-nc-xj-pe1", "name: jx-nc-xj-pe9")
+    del runs[:]
+    assert resolve(root, cache=cache, model=False).ok and runs == [False]  # a rename is no addition
+    every_path.replace("sites/jiangxi/nanchang.yaml", "name: jx-nc-xj-pe9", "name: jx-nc-xj-pe1")
+    second = NEW_COUNTY.replace("jx-nc-xj", "jx-nc-xk").replace("360112", "360113").replace("新建区", "新区")
+    every_path.write("sites/jiangxi/nanchang.yaml", every_path.read("sites/jiangxi/nanchang.yaml") + second)
+    del runs[:]
+    res = resolve(root, cache=cache, model=False)
+    assert runs == [True] and res.allocation.new
+    assert _as_dicts(res.allocation) == _as_dicts(allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run())
+
+
+@pytest.mark.parametrize("case", ["a CE takes over an attachment", "a new pin on an existing pool"])
+def test_an_addition_the_extension_cannot_make_is_allocated_in_full(every_path, tmp_path, monkeypatch, case):
+    """A CE added where an attachment had only a PE moves the attachment's port (the old one an
+    orphan); a new site pinned onto an existing site's pool must be reported: both are left to
+    the full allocator, whose result (and report) stands."""
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root, cache=cache).write_lock()
+    nanning = "sites/guangxi/nanning.yaml"
+    if case == "a CE takes over an attachment":
+        every_path.replace(nanning, "          - {peer: gx-nn-pe1, bandwidth: 1G, carrier: china-telecom}\n",
+                           "          - {peer: gx-nn-pe1, bandwidth: 1G, carrier: china-telecom}\n"
+                           "      - name: gx-nn-la-ce9\n        role: ce\n        platform: h3c_comware\n"
+                           "        vendor: h3c\n        model: MSR2630\n"
+                           "        uplinks:\n          - {peer: gx-nn-la-pe1, bandwidth: 100M}\n", count=1)
+    else:
+        taken = Lock.read(root).entries["ipv4/pool/gx-nn-la-cx"]
+        every_path.write(nanning, every_path.read(nanning) + (
+            f"\n  - id: gx-nn-la-xx\n    name: 新镇\n    level: township\n    code: 450123199\n"
+            f"    parent: gx-nn-la\n    prefix: {{ipv4: {taken}}}\n    devices:\n      - name: gx-nn-la-xx-ce1\n"
+            f"        role: ce\n        platform: h3c_comware\n        vendor: h3c\n        model: MSR2630\n"
+            f"        uplinks:\n          - {{peer: gx-nn-la-pe1, bandwidth: 100M}}\n"))
+    intent, lock = validate(root).intent, Lock.read(root)
+    base = alloc_cache.base(cache, intent, lock)
+    assert base is not None and allocate_mod.Allocator(intent, lock, base).run() is None
+    fresh = allocate_mod.Allocator(intent, lock).run()
+    assert _as_dicts(_allocate(root, cache)) == _as_dicts(fresh)
+    if case == "a CE takes over an attachment":
+        assert fresh.orphans == ["port/gx-nn-la-pe1/access:" + fresh.orphans[0].rsplit(":", 1)[1]]
+    else:
+        assert [d.rule for d in fresh.diagnostics] == ["allocate.conflict"]
+
+
+def test_a_removal_is_no_addition(every_path, tmp_path):
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root, cache=cache).write_lock()
+    rename_a_site(every_path)
+    intent = validate(root).intent
+    assert alloc_cache.base(cache, intent, Lock.read(root)) is None

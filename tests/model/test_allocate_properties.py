@@ -30,7 +30,9 @@ from pathlib import Path
 from hypothesis import HealthCheck, event, given, settings, strategies as st
 
 import netgen
-from netgen.model import resolve
+from netgen.intent.cache import Cache
+from netgen.model import alloc_cache, resolve
+from netgen.model.allocate import Allocator, allocate
 from netgen.model.lock import LOCK_NAME, Lock
 
 FAMS = ("ipv4", "ipv6")
@@ -585,6 +587,62 @@ def test_insert_delete_and_release_leave_every_other_allocation_alone(plan, data
             check_allocation(res)
             for fam in FAMS:
                 assert now[f"{fam}/pool/{third.id}"] == l1[f"{fam}/pool/{leaf}"], f"released {fam} space is reused"
+
+
+def allocation_state(alloc) -> tuple:
+    """An allocation as comparable data (dicts compared as dicts; `new` and orphans in order)."""
+    return (alloc.blocks, alloc.ports, alloc.origins, alloc.new, alloc.orphans, alloc.diagnostics,
+            alloc.lock_entries())
+
+
+@SETTINGS
+@given(plan=plans(), data=st.data())
+def test_an_addition_extends_the_allocation_exactly_as_allocating_again(plan, data):
+    """Sites, new attachments (at new or existing sites) and, between additions, a deleted leaf
+    (whose orphans the next extension must respect): each time, extending the allocation the
+    lock file was written from gives exactly what allocating the whole network gives."""
+    with tempfile.TemporaryDirectory() as tmp:
+        root, cache = Path(tmp) / "intent", Cache(Path(tmp) / "cache")
+        plan.write(root)
+        resolve(root, cache=cache).write_lock()  # the lock file's base is cached
+        extended = 0
+        for step in range(data.draw(st.integers(1, 3), label="steps")):
+            if step and data.draw(st.booleans(), label="delete a leaf first"):
+                leaves = sorted(s for s in plan.sites if plan.sites[s].level not in ("central", "province")
+                                and not plan.children(s))
+                if leaves:
+                    plan.remove(data.draw(st.sampled_from(leaves), label="deleted leaf"))
+                    plan.write(root)
+                    assert not validated_resolution(root).write_lock()  # orphans: the lock stays
+                    resolve(root, cache=cache)  # the allocation with orphans is the base now
+            for _ in range(data.draw(st.integers(1, 3), label="new sites")):
+                site = new_site(data.draw, plan)
+                if site is not None and site.id not in plan.sites:
+                    add_new(plan, site)
+            for dept in data.draw(st.lists(st.sampled_from(sorted(DEPARTMENTS)), max_size=2, unique=True)):
+                free = sorted(set(plan.sites) - set(plan.attach[dept]))
+                if free:
+                    plan.attach[dept].append(data.draw(st.sampled_from(free), label=f"{dept} attaches at"))
+            plan.write(root)
+            v = netgen.validate(root)
+            assert v.ok and not v.diagnostics, [f"{d.location}: {d.message}" for d in v.diagnostics]
+            intent, lock = v.intent, Lock.read(root)
+            full = Allocator(intent, lock).run()
+            # no base when a pin moved in its file (a department's, below a new attachment);
+            # None from the extension when it cannot be one (tests/model/test_alloc_cache.py)
+            base = alloc_cache.base(cache, intent, lock)
+            grown = Allocator(intent, lock, base).run() if base is not None else None
+            if grown is not None:
+                extended += 1
+                assert allocation_state(grown) == allocation_state(full)
+            assert allocation_state(allocate(intent, lock, cache)) == allocation_state(full)
+            if full.diagnostics:  # the additions exhausted a pool: reported as the full run reports it
+                event("exhausted")
+                break
+            res = resolve(root, cache=cache)
+            assert allocation_state(res.allocation) == allocation_state(full)
+            res.write_lock()
+        event(f"extended: {extended}")
 
 
 def small_plan(towns: list[int]) -> tuple[Plan, SiteSpec]:
