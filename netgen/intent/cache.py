@@ -96,6 +96,13 @@ class Cache:
             if tmp is not None:
                 Path(tmp).unlink(missing_ok=True)
 
+    def touch(self, kind: str, name: str) -> None:
+        """Mark an entry used now, so trim() keeps it (entries other entries build on)."""
+        try:
+            os.utime(self.path(kind, name))
+        except OSError:
+            pass
+
     def trim(self, kind: str, keep: int) -> None:
         """Bound a kind's entries: past `keep`, the oldest go, down to half of it (old checkouts,
         temporary directories and edited files leave entries nobody will ask for again)."""

@@ -34,7 +34,10 @@ from .types import Origin
 
 KIND = "allocation"
 BASE = "allocation-base"  # lock file → the allocation it holds exactly, and its intent's inputs
-KEEP = 4  # entries kept (one is ~50 MB at national scale): the last few intents and locks built
+KEEP = 6  # entries kept (a whole one is ~50 MB at national scale): the last few intents and locks built
+# Extensions kept on top of one another before one is kept whole again. An entry and those it
+# builds on are the newest (loading touches them), and trim() keeps the KEEP // 2 newest.
+DEPTH = KEEP // 2 - 1
 
 
 def _pinned(m: Map, key: str) -> Any:
@@ -109,18 +112,48 @@ def key(intent: Intent, lock: Lock) -> str | None:
 
 
 def load(cache: Cache, name: str, lock: Lock) -> Allocation | None:
-    blob = cache.read(KIND, name)
+    found = _entry(cache, name, 0)
+    if found is None:
+        return None
+    out, depth, holds = found
+    out.known, out.entry = (lock.sha256, holds), (name, depth)
+    return out
+
+
+def _entry(cache: Cache, name: str, hops: int) -> tuple[Allocation, int, bool] | None:
+    """An entry's allocation, how many extensions deep it is, and whether the lock file holds it."""
+    blob = cache.read(KIND, name) if hops <= DEPTH else None
     if blob is None:
         return None
+    cache.touch(KIND, name)  # in use: what extends it needs it
     try:
-        blocks, ports, origin_keys, origin_list, new, orphans, lock_text, holds = marshal.loads(blob)
-        kinds = [Origin(kind, detail) for kind, detail in origin_list]
-        origins = {k: kinds[i] for k, i in origin_keys.items()}
+        body = marshal.loads(blob)
+        if body[0] == "extends":  # the entry it extends, and what it added
+            _, under, blocks, ports, origin_keys, origin_list, lock_text = body
+            found = _entry(cache, under, hops + 1)
+            if found is None:
+                return None
+            out, depth, _ = found
+            out.blocks.update(blocks)
+            out.ports.update(ports)
+            out.origins.update(_origins(origin_keys, origin_list))
+            out.lock_text.update(lock_text)
+            return out, depth + 1, True
+        _, blocks, ports, origin_keys, origin_list, new, orphans, lock_text, holds = body
+        return Allocation(blocks, ports, _origins(origin_keys, origin_list), new, orphans, [], lock_text), 0, holds
     except (EOFError, ValueError, TypeError, IndexError):  # a damaged entry only costs an allocation
         return None
-    out = Allocation(blocks, ports, origins, new, orphans, [], lock_text)
-    out.known = (lock.sha256, holds)
-    return out
+
+
+def _origins(origin_keys: dict[str, int], origin_list: list) -> dict[str, Origin]:
+    kinds = [Origin(kind, detail) for kind, detail in origin_list]
+    return {k: kinds[i] for k, i in origin_keys.items()}
+
+
+def _indexed(origins: dict[str, Origin]) -> tuple[dict[str, int], list]:
+    """Origins as each key's index into a list of the distinct ones (there are a few hundred)."""
+    index: dict[Origin, int] = {}
+    return {k: index.setdefault(o, len(index)) for k, o in origins.items()}, [(o.kind, o.detail) for o in index]
 
 
 def store(cache: Cache, name: str, lock: Lock, alloc: Allocation, intent: Intent) -> None:
@@ -128,15 +161,19 @@ def store(cache: Cache, name: str, lock: Lock, alloc: Allocation, intent: Intent
     exactly is also the lock file's base."""
     if alloc.diagnostics or lock.sha256 is None:
         return
-    index: dict[Origin, int] = {}
-    origin_keys = {k: index.setdefault(o, len(index)) for k, o in alloc.origins.items()}
     holds = alloc.holds(lock)
-    body = (alloc.blocks, alloc.ports, origin_keys, [(o.kind, o.detail) for o in index], alloc.new, alloc.orphans,
-            alloc.lock_text, holds)
+    body = ("whole", alloc.blocks, alloc.ports, *_indexed(alloc.origins), alloc.new, alloc.orphans, alloc.lock_text,
+            holds)
     cache.write(KIND, name, marshal.dumps(body))
     cache.trim(KIND, KEEP)
+    if holds:
+        _store_base(cache, name, lock, intent)
+
+
+def _store_base(cache: Cache, name: str, lock: Lock, intent: Intent) -> None:
+    """Entry `name` is what the lock file holds: the base of the intent's additions."""
     made = _inputs(intent)
-    if holds and made is not None:
+    if made is not None:
         cache.write(BASE, _base_name(lock), marshal.dumps((name, made[0])))
         cache.trim(BASE, KEEP)
 
@@ -179,5 +216,18 @@ def relocked(alloc: Allocation, lock: Lock) -> Allocation:
 def store_relocked(cache: Cache, intent: Intent, lock: Lock, alloc: Allocation) -> None:
     """Keep, for the lock file just written from `alloc`, what the next run would allocate."""
     name = key(intent, lock)
-    if name is not None and not alloc.diagnostics:
+    if name is None or alloc.diagnostics or lock.sha256 is None:
+        return
+    if alloc.entry is None or alloc.entry[1] >= DEPTH or not alloc.new:
         store(cache, name, lock, relocked(alloc, lock), intent)
+        return
+    # an extension: the entry it extends, and what it added, now kept from the lock file
+    address_from_lock, entries = from_lock(lock), lock.entries
+    added = [k for k in alloc.new if not k.startswith("port/")]
+    origins = {k: PORT_FROM_LOCK if k.startswith("port/") else address_from_lock for k in alloc.new}
+    body = ("extends", alloc.entry[0], {k: alloc.blocks[k] for k in added},
+            {k: alloc.ports[k] for k in alloc.new if k.startswith("port/")}, *_indexed(origins),
+            {k: entries[k] for k in added})
+    cache.write(KIND, name, marshal.dumps(body))
+    cache.trim(KIND, KEEP)
+    _store_base(cache, name, lock, intent)

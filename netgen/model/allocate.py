@@ -70,6 +70,9 @@ class Allocation:
     # (sha256 of a lock file's bytes, whether lock_entries() is exactly that file's): known
     # when the allocation came from the cache, so a lock file need not be parsed to tell
     known: tuple[str | None, bool] | None = field(default=None, repr=False)
+    # (name, depth) of the allocation cache entry this one was loaded from or, an extension,
+    # extends: it is then kept as that entry plus what it added (alloc_cache.store_relocked)
+    entry: tuple[str, int] | None = field(default=None, repr=False)
 
     @cached_property
     def values(self) -> dict[str, Net]:
@@ -340,8 +343,10 @@ class Allocator:
         out = self.out
         if out.diagnostics or not self.extends:
             return None
-        return Allocation({**base.blocks, **out.blocks}, {**base.ports, **out.ports}, {**base.origins, **out.origins},
-                          out.new, list(base.orphans), [], base.lock_text)
+        grown = Allocation({**base.blocks, **out.blocks}, {**base.ports, **out.ports},
+                           {**base.origins, **out.origins}, out.new, list(base.orphans), [], base.lock_text)
+        grown.entry = base.entry
+        return grown
 
     def _family_part(self, fam: str, links, lans) -> tuple:
         """One family, in a process of its own: what it added to the allocation."""

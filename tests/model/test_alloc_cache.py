@@ -15,7 +15,6 @@ from netgen.intent.validate import validate
 from netgen.model import alloc_cache, resolve
 from netgen.model.lock import Lock
 
-from ..conftest import NEW_COUNTY
 from .test_allocation_paths import state
 
 allocate_mod = importlib.import_module("netgen.model.allocate")
@@ -300,34 +299,44 @@ def _spy_runs(monkeypatch) -> list:
 
 def _as_dicts(alloc) -> tuple:
     return (dict(alloc.blocks), dict(alloc.ports), dict(alloc.origins), alloc.new, alloc.orphans, alloc.diagnostics,
-            alloc.lock_entries())
+            alloc.lock_entries(), dict(alloc.lock_text))
 
 
 def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, monkeypatch):
     """A new county (a PE, its uplink, a department's LANs and port) is allocated by extending
     the allocation the lock file was written from — the full allocator does not run — and the
-    result is the full allocator's; the lock file then written is the next addition's base."""
+    result is the full allocator's. Once the lock file is written, the extension is kept as the
+    entry it extends plus what it added (up to DEPTH deep, then whole again), and the next run
+    loads exactly what allocating again gives."""
     root, cache = every_path.root, Cache(tmp_path / "cache")
     resolve(root, cache=cache).write_lock()
     rename_a_site(every_path)  # orphans in the base, to be respected
     resolve(root, cache=cache).write_lock()
-    every_path.add_county()
+    for n in range(3):  # a county with a department on it, then townships below it
+        if n == 0:
+            every_path.add_county()
+        else:
+            every_path.write("sites/jiangxi/nanchang.yaml", every_path.read("sites/jiangxi/nanchang.yaml") + (
+                f"\n  - id: jx-nc-xj-t{n}\n    name: 新镇{n}\n    level: township\n    code: {360112100 + n}\n"
+                f"    parent: jx-nc-xj\n    devices:\n      - name: jx-nc-xj-t{n}-ce1\n        role: ce\n"
+                f"        platform: h3c_comware\n        vendor: h3c\n        model: MSR2630\n"
+                f"        uplinks:\n          - {{peer: jx-nc-xj-pe1, bandwidth: 100M}}\n"))
+        runs = _spy_runs(monkeypatch)
+        res = resolve(root, cache=cache, model=False)
+        assert runs == [True] and res.allocation.new
+        if n == 0:
+            assert {k.split("/")[0] for k in res.allocation.new} == {"ipv4", "ipv6", "port"}
+        assert _as_dicts(res.allocation) == _as_dicts(allocate_mod.Allocator(validate(root).intent,
+                                                                             Lock.read(root)).run())
+        res.write_lock()
+        monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: pytest.fail("allocated again"))
+        kept = _allocate(root, cache)
+        monkeypatch.undo()
+        assert _as_dicts(kept) == _as_dicts(allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run())
+        assert kept.entry[1] == (n + 1) % (alloc_cache.DEPTH + 1), "kept as an extension, or whole again"
+    every_path.replace("sites/jiangxi/nanchang.yaml", "name: jx-nc-xj-t2-ce1", "name: jx-nc-xj-t2-ce9")
     runs = _spy_runs(monkeypatch)
-    res = resolve(root, cache=cache, model=False)
-    assert runs == [True] and {k.split("/")[0] for k in res.allocation.new} == {"ipv4", "ipv6", "port"}
-    fresh = allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run()
-    assert _as_dicts(res.allocation) == _as_dicts(fresh)
-    res.write_lock()
-    every_path.replace("sites/jiangxi/nanchang.yaml", "name: jx-nc-xj-pe1", "name: jx-nc-xj-pe9")
-    del runs[:]
     assert resolve(root, cache=cache, model=False).ok and runs == [False]  # a rename is no addition
-    every_path.replace("sites/jiangxi/nanchang.yaml", "name: jx-nc-xj-pe9", "name: jx-nc-xj-pe1")
-    second = NEW_COUNTY.replace("jx-nc-xj", "jx-nc-xk").replace("360112", "360113").replace("新建区", "新区")
-    every_path.write("sites/jiangxi/nanchang.yaml", every_path.read("sites/jiangxi/nanchang.yaml") + second)
-    del runs[:]
-    res = resolve(root, cache=cache, model=False)
-    assert runs == [True] and res.allocation.new
-    assert _as_dicts(res.allocation) == _as_dicts(allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run())
 
 
 @pytest.mark.parametrize("case", ["a CE takes over an attachment", "a new pin on an existing pool"])

@@ -97,3 +97,12 @@ def test_the_lock_comparison_agrees_with_writing_the_lock_out(intent_dir, change
     assert alloc.holds_exactly(res.lock.entries) == (alloc.lock_entries() == res.lock.entries)
     # the lock is the authority: another free value, or an orphan, stays as it is
     assert res.lock_changed == (change not in ("none", "add", "alter"))
+
+
+def test_the_lock_file_is_json_one_sorted_entry_a_line():
+    entries = {"ipv4/lan/审计@jx/audit": "10.36.1.0/24", 'port/a"b\\c/x': "7", "ipv4/pool/\u2028x": "10.1.0.0/16",
+               "ipv4/loopback/a": "10.255.0.1/32"}
+    text = Lock(entries).dumps()
+    assert json.loads(text) == {"format": 1, "allocations": entries}
+    lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(entries.items())]
+    assert text == '{\n "format": 1,\n "allocations": {\n' + ",\n".join(lines) + "\n }\n}\n"
