@@ -12,6 +12,8 @@ import ipaddress
 import socket
 from bisect import bisect_right
 
+from .address import network4, network6
+
 Net = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -33,7 +35,7 @@ def block(net: Net) -> Block:
 
 
 def network(b: Block) -> Net:
-    return (ipaddress.IPv4Network if b[2] == 32 else ipaddress.IPv6Network)((b[0], b[1]))
+    return (network4 if b[2] == 32 else network6)(b[0], b[1])
 
 
 def last(b: Block) -> int:

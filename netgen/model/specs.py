@@ -10,19 +10,20 @@ Field order follows the dataclasses in types.py.
 from __future__ import annotations
 
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address, IPv6Interface, IPv6Network
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address
 
+from .address import interface4, interface6, network4, network6
 from .types import Attachment, BgpSession, Device, Interface, InternetExit, Management, Site, Vrf
 
 Spec = tuple  # nested tuples of str, int, bool, None
 
 
 def _iface4(a):
-    return None if a is None else IPv4Interface(a)
+    return None if a is None else interface4(*a)
 
 
 def _iface6(a):
-    return None if a is None else IPv6Interface(a)
+    return None if a is None else interface6(*a)
 
 
 def interface(s: Spec) -> Interface:
@@ -68,5 +69,4 @@ def device(s: Spec) -> Device:
 
 def site(s: Spec) -> Site:
     """(id, name, level, code, parent, mlps, asn, pool4, pool6, devices); pools as (integer, length)."""
-    return Site(*s[:7], None if s[7] is None else IPv4Network(s[7]), None if s[8] is None else IPv6Network(s[8]),
-                s[9])
+    return Site(*s[:7], None if s[7] is None else network4(*s[7]), None if s[8] is None else network6(*s[8]), s[9])

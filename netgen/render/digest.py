@@ -17,6 +17,8 @@ import marshal
 from collections.abc import Mapping
 from typing import Any, Callable
 
+from ..model import address
+
 _FLAT: dict[type, Callable[[Any], Any]] = {}
 _PLAIN = (str, int, bool, float, bytes, type(None))
 _IP: dict[type, Callable[[Any], tuple]] = {
@@ -27,6 +29,8 @@ _IP: dict[type, Callable[[Any], tuple]] = {
     ipaddress.IPv4Network: lambda x: ("4n", int(x.network_address), x.prefixlen),
     ipaddress.IPv6Network: lambda x: ("6n", int(x.network_address), x.prefixlen),
 }
+_IP.update({address.Interface4: _IP[ipaddress.IPv4Interface], address.Interface6: _IP[ipaddress.IPv6Interface],
+            address.Network4: _IP[ipaddress.IPv4Network], address.Network6: _IP[ipaddress.IPv6Network]})
 
 
 def flat(value: Any) -> Any:
