@@ -302,16 +302,21 @@ def _as_dicts(alloc) -> tuple:
             alloc.lock_entries(), dict(alloc.lock_text))
 
 
-def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, monkeypatch):
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "second family forked"])
+def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, monkeypatch, parallel):
     """A new county (a PE, its uplink, a department's LANs and port) is allocated by extending
     the allocation the lock file was written from — the full allocator does not run — and the
     result is the full allocator's. Once the lock file is written, the extension is kept as the
     entry it extends plus what it added (up to DEPTH deep, then whole again), and the next run
     loads exactly what allocating again gives."""
+    if parallel:
+        monkeypatch.setattr(allocate_mod, "PARALLEL_DEVICES", 0)
+        monkeypatch.setattr(allocate_mod, "cores", lambda: 2)
     root, cache = every_path.root, Cache(tmp_path / "cache")
     resolve(root, cache=cache).write_lock()
     rename_a_site(every_path)  # orphans in the base, to be respected
     resolve(root, cache=cache).write_lock()
+    original = allocate_mod.Allocator.run
     for n in range(3):  # a county with a department on it, then townships below it
         if n == 0:
             every_path.add_county()
@@ -331,7 +336,7 @@ def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, mon
         res.write_lock()
         monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: pytest.fail("allocated again"))
         kept = _allocate(root, cache)
-        monkeypatch.undo()
+        monkeypatch.setattr(allocate_mod.Allocator, "run", original)
         assert _as_dicts(kept) == _as_dicts(allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run())
         assert kept.entry[1] == (n + 1) % (alloc_cache.DEPTH + 1), "kept as an extension, or whole again"
     every_path.replace("sites/jiangxi/nanchang.yaml", "name: jx-nc-xj-t2-ce1", "name: jx-nc-xj-t2-ce9")
