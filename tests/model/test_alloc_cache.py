@@ -344,6 +344,30 @@ def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, mon
     assert resolve(root, cache=cache, model=False).ok and runs == [False]  # a rename is no addition
 
 
+def test_an_addition_with_pins_of_its_own_is_extended(every_path, tmp_path, monkeypatch):
+    """A new township pinned to a free block of its county's pool, its uplink's ports and IPv4
+    link pinned, and a department attached there: extended, and what the full allocator gives."""
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root, cache=cache).write_lock()
+    nanning = "sites/guangxi/nanning.yaml"
+    every_path.write(nanning, every_path.read(nanning) + (
+        "\n  - id: gx-nn-la-xx\n    name: 新镇\n    level: township\n    code: 450123199\n"
+        "    parent: gx-nn-la\n    prefix: {ipv4: 10.45.23.160/27}\n    devices:\n      - name: gx-nn-la-xx-ce1\n"
+        "        role: ce\n        platform: h3c_comware\n        vendor: h3c\n        model: MSR2630\n"
+        "        uplinks:\n          - {peer: gx-nn-la-pe1, bandwidth: 100M, port: 3, peer_port: 40, "
+        "ipv4: 10.254.99.10/31}\n"))
+    every_path.replace("departments.yaml", "      - {site: gx-nn-la-cx}\n", "      - {site: gx-nn-la-cx}\n"
+                       "      - {site: gx-nn-la-xx}\n")  # stats: the public zone only
+    runs = _spy_runs(monkeypatch)
+    res = resolve(root, cache=cache, model=False)
+    assert res.ok and runs == [True]
+    alloc = res.allocation
+    assert str(alloc.get("ipv4/pool/gx-nn-la-xx")) == "10.45.23.160/27"
+    assert alloc.ports["port/gx-nn-la-pe1/link:gx-nn-la-xx-ce1~gx-nn-la-pe1"] == 40
+    assert any(k.startswith("ipv4/lan/") and "@gx-nn-la-xx/" in k for k in alloc.new)
+    assert _as_dicts(alloc) == _as_dicts(allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run())
+
+
 @pytest.mark.parametrize("case", ["a CE takes over an attachment", "a new pin on an existing pool"])
 def test_an_addition_the_extension_cannot_make_is_allocated_in_full(every_path, tmp_path, monkeypatch, case):
     """A CE added where an attachment had only a PE moves the attachment's port (the old one an
