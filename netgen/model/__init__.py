@@ -36,8 +36,12 @@ class Resolution(Validation):
         """Record this run's allocations in the lock file; returns whether it changed."""
         if not self.lock_changed:
             return False
-        self.lock.entries = self.allocation.lock_entries()
-        self.lock.write()
+        alloc = self.allocation
+        if alloc.extends_lock:  # the new values' lines put into the file's text
+            self.lock.write(added=alloc.entries_of(alloc.new))
+        else:
+            self.lock.entries = alloc.lock_entries()
+            self.lock.write()
         if self.cache is not None:  # what the next run, reading this lock file, allocates
             alloc_cache.store_relocked(self.cache, self.intent, self.lock, self.allocation)
         return True

@@ -225,7 +225,7 @@ def relocked(alloc: Allocation, lock: Lock) -> Allocation:
     origins = dict(alloc.origins)
     for k in alloc.new:
         origins[k] = PORT_FROM_LOCK if k.startswith("port/") else address_from_lock
-    text = {k: v for k, v in lock.entries.items() if not k.startswith("port/")}
+    text = {k: v for k, v in alloc.lock_entries().items() if not k.startswith("port/")}  # what `lock` holds
     out = Allocation(dict(alloc.blocks), dict(alloc.ports), origins, [], sorted(alloc.orphans), [], text)
     out.known = (lock.sha256, True)
     return out
@@ -240,8 +240,9 @@ def store_relocked(cache: Cache, intent: Intent, lock: Lock, alloc: Allocation) 
         store(cache, name, lock, relocked(alloc, lock), intent)
         return
     # an extension: the entry it extends, and what it added, now kept from the lock file
-    address_from_lock, entries = from_lock(lock), lock.entries
+    address_from_lock = from_lock(lock)
     added = [k for k in alloc.new if not k.startswith("port/")]
+    entries = alloc.entries_of(added)  # what `lock` holds for them
     origins = {k: PORT_FROM_LOCK if k.startswith("port/") else address_from_lock for k in alloc.new}
     body = ("extends", alloc.entry[0], {k: alloc.blocks[k] for k in added},
             {k: alloc.ports[k] for k in alloc.new if k.startswith("port/")}, *_indexed(origins),

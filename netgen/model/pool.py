@@ -123,10 +123,15 @@ class Pool:
                     return self._take(start, length, owner)
             raise PoolExhausted(self.describe_free(length))
         pos = max(self._cursor.get(size, self.first), self.first)
+        # Walk the used intervals upward from the first that may overlap (a pool filled from
+        # the bottom has tens of thousands below the first gap: one step each, no search).
+        starts, ends, n = self.starts, self.ends, len(self.starts)
+        i = max(bisect_right(starts, pos) - 1, 0)
         while pos + size - 1 <= self.last:
-            i = bisect_right(self.starts, pos + size - 1) - 1
-            if i >= 0 and self.ends[i] >= pos:
-                pos = -(-(self.ends[i] + 1 - self.first) // size) * size + self.first  # align up
+            while i < n and ends[i] < pos:
+                i += 1
+            if i < n and starts[i] <= pos + size - 1:  # overlaps: go past it
+                pos = -(-(ends[i] + 1 - self.first) // size) * size + self.first  # align up
                 continue
             self._cursor[size] = pos + size
             return self._take(pos, length, owner)

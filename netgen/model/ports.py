@@ -69,8 +69,9 @@ def allocate_ports(intent: Intent, lock: Lock, alloc: "Allocation", demands: dic
                 alloc.ports[key] = value
                 alloc.origins[key] = ORPHAN_PORT
                 alloc.orphans.append(key)
+    needing = None if base is None else {key.split("/")[1] for key in demanded - locked.keys()}
     for dev, wants in demands.items():
-        if base is not None and all(key in locked for key, _, _ in wants):
+        if needing is not None and dev not in needing:
             continue
         used = used_by.setdefault(dev, {})
         pending = []

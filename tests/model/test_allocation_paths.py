@@ -106,3 +106,33 @@ def test_the_lock_file_is_json_one_sorted_entry_a_line():
     assert json.loads(text) == {"format": 1, "allocations": entries}
     lines = [f"  {json.dumps(k)}: {json.dumps(v)}" for k, v in sorted(entries.items())]
     assert text == '{\n "format": 1,\n "allocations": {\n' + ",\n".join(lines) + "\n }\n}\n"
+
+
+_KEYS = st.text(alphabet=st.sampled_from('ab/~@#:-."\\é审\u2028\x7f0'), min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None, derandomize=True, database=None)
+@given(st.dictionaries(_KEYS, st.sampled_from(["10.0.0.0/24", "fd00::/64", "7", 'a"b\\']), max_size=30),
+       st.dictionaries(_KEYS, st.sampled_from(["10.1.0.0/24", "3"]), min_size=1, max_size=8))
+def test_adding_to_the_lock_file_gives_the_bytes_dumps_gives(tmp_path_factory, held, added):
+    """Lock.write(added=…) puts the new lines into the file's text: the file is then byte for
+    byte what writing all the entries out gives (an empty or foreign file is written out whole)."""
+    added = {k: v for k, v in added.items() if k not in held}
+    root = tmp_path_factory.mktemp("lock")
+    Lock(held, root / "netgen.lock").write()
+    lock = Lock.read(root, lazy=True)
+    lock.write(added=added)
+    whole = Lock({**held, **added}).dumps().encode()
+    assert (root / "netgen.lock").read_bytes() == whole == lock.raw
+    assert Lock.read(root).entries == {**held, **added}
+
+
+@pytest.mark.parametrize("text", ['{"format": 1, "allocations": {"b": "1", "a": "2"}}',
+                                  '{\n "format": 1,\n "allocations": {\n  "a": "2"\n }\n}\n  ',
+                                  '{\n "format": 1,\n "allocations": {\n  "é": "2"\n }\n}\n'])
+def test_adding_to_a_lock_file_netgen_did_not_write_writes_it_whole(tmp_path, text):
+    (tmp_path / "netgen.lock").write_text(text, encoding="utf-8")
+    lock = Lock.read(tmp_path, lazy=True)
+    held = dict(lock.entries)
+    lock.write(added={"c": "3"})
+    assert (tmp_path / "netgen.lock").read_bytes() == Lock({**held, "c": "3"}).dumps().encode()
