@@ -42,6 +42,7 @@ class Resolution(Validation):
         else:
             self.lock.entries = alloc.lock_entries()
             self.lock.write()
+        alloc.known = (self.lock.sha256, True)  # what it holds now
         if self.cache is not None:  # what the next run, reading this lock file, allocates
             alloc_cache.store_relocked(self.cache, self.intent, self.lock, self.allocation)
         return True

@@ -97,10 +97,10 @@ class Allocation:
 
     def holds(self, lock: Lock) -> bool:
         """Whether the lock file holds exactly lock_entries() (nothing to record)."""
-        if self.new:  # not in the lock file, by definition
-            return False
         if self.known is not None and lock.sha256 is not None and self.known[0] == lock.sha256:
             return self.known[1]
+        if self.new:  # not in the lock file it was made from, by definition
+            return False
         return self.holds_exactly(lock.entries)
 
     def holds_exactly(self, entries: dict[str, str]) -> bool:

@@ -333,7 +333,7 @@ def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, mon
             assert {k.split("/")[0] for k in res.allocation.new} == {"ipv4", "ipv6", "port"}
         assert _as_dicts(res.allocation) == _as_dicts(allocate_mod.Allocator(validate(root).intent,
                                                                              Lock.read(root)).run())
-        res.write_lock()
+        assert res.write_lock() and not res.lock_changed and not res.write_lock()
         monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: pytest.fail("allocated again"))
         kept = _allocate(root, cache)
         monkeypatch.setattr(allocate_mod.Allocator, "run", original)
