@@ -129,14 +129,14 @@ def _entry(cache: Cache, name: str, hops: int) -> tuple[Allocation, int, bool] |
     try:
         body = marshal.loads(blob)
         if body[0] == "extends":  # the entry it extends, and what it added
-            _, under, blocks, ports, origin_keys, origin_list, lock_text = body
+            _, under, blocks, ports, origin_keys, which, origin_list, lock_text = body
             found = _entry(cache, under, hops + 1)
             if found is None:
                 return None
             out, depth, _ = found
             out.blocks.update(blocks)
             out.ports.update(ports)
-            out.origins.update(_origins(origin_keys, origin_list))
+            out.origins.update(_origins(origin_keys, which, origin_list))
             out.lock_text.update(lock_text)
             return out, depth + 1, True
         return _from_columns(body), 0, body[-1]
@@ -149,31 +149,28 @@ def _entry(cache: Cache, name: str, hops: int) -> tuple[Allocation, int, bool] |
 # this loads in two-thirds of the time three dicts of 350,000 keys each take.
 
 def _columns(alloc: Allocation, holds: bool) -> tuple:
-    keys, port_keys, origin_keys = list(alloc.blocks), list(alloc.ports), list(alloc.origins)
-    index: dict[Origin, int] = {}
-    which = [index.setdefault(o, len(index)) for o in alloc.origins.values()]
-    return ("whole", keys, list(alloc.blocks.values()), port_keys, list(alloc.ports.values()), origin_keys, which,
-            [(o.kind, o.detail) for o in index], [alloc.lock_text.get(k) for k in keys], alloc.new, alloc.orphans,
-            holds)
+    keys, port_keys = list(alloc.blocks), list(alloc.ports)
+    return ("whole", keys, list(alloc.blocks.values()), port_keys, list(alloc.ports.values()),
+            *_indexed(alloc.origins), [alloc.lock_text.get(k) for k in keys], alloc.new, alloc.orphans, holds)
 
 
 def _from_columns(body: tuple) -> Allocation:
     _, keys, blocks, port_keys, ports, origin_keys, which, origin_list, texts, new, orphans, _ = body
-    kinds = [Origin(kind, detail) for kind, detail in origin_list]
     lock_text = dict(zip(keys, texts)) if None not in texts else {k: t for k, t in zip(keys, texts) if t is not None}
-    return Allocation(dict(zip(keys, blocks)), dict(zip(port_keys, ports)),
-                      dict(zip(origin_keys, map(kinds.__getitem__, which))), new, orphans, [], lock_text)
+    return Allocation(dict(zip(keys, blocks)), dict(zip(port_keys, ports)), _origins(origin_keys, which, origin_list),
+                      new, orphans, [], lock_text)
 
 
-def _origins(origin_keys: dict[str, int], origin_list: list) -> dict[str, Origin]:
-    kinds = [Origin(kind, detail) for kind, detail in origin_list]
-    return {k: kinds[i] for k, i in origin_keys.items()}
-
-
-def _indexed(origins: dict[str, Origin]) -> tuple[dict[str, int], list]:
-    """Origins as each key's index into a list of the distinct ones (there are a few hundred)."""
+def _indexed(origins: dict[str, Origin]) -> tuple[list[str], list[int], list]:
+    """Origins as their keys, each key's index into the distinct ones, and those."""
     index: dict[Origin, int] = {}
-    return {k: index.setdefault(o, len(index)) for k, o in origins.items()}, [(o.kind, o.detail) for o in index]
+    which = [index.setdefault(o, len(index)) for o in origins.values()]
+    return list(origins), which, [(o.kind, o.detail) for o in index]
+
+
+def _origins(keys: list[str], which: list[int], origin_list: list) -> dict[str, Origin]:
+    kinds = [Origin(kind, detail) for kind, detail in origin_list]
+    return dict(zip(keys, map(kinds.__getitem__, which)))
 
 
 def store(cache: Cache, name: str, lock: Lock, alloc: Allocation, intent: Intent) -> None:
@@ -221,14 +218,17 @@ def relocked(alloc: Allocation, lock: Lock) -> Allocation:
     new ones now kept from the lock file (their origin says so), nothing new, and the lock
     file's text for every address (tests/model/test_alloc_cache.py compares it with allocating
     again)."""
-    address_from_lock = from_lock(lock)
-    origins = dict(alloc.origins)
-    for k in alloc.new:
-        origins[k] = PORT_FROM_LOCK if k.startswith("port/") else address_from_lock
+    origins = {**alloc.origins, **_now_kept(alloc, lock)}
     text = {k: v for k, v in alloc.lock_entries().items() if not k.startswith("port/")}  # what `lock` holds
     out = Allocation(dict(alloc.blocks), dict(alloc.ports), origins, [], sorted(alloc.orphans), [], text)
     out.known = (lock.sha256, True)
     return out
+
+
+def _now_kept(alloc: Allocation, lock: Lock) -> dict[str, Origin]:
+    """The origins of `alloc`'s new values once `lock` was written from it."""
+    address_from_lock = from_lock(lock)
+    return {k: PORT_FROM_LOCK if k.startswith("port/") else address_from_lock for k in alloc.new}
 
 
 def store_relocked(cache: Cache, intent: Intent, lock: Lock, alloc: Allocation) -> None:
@@ -240,13 +240,10 @@ def store_relocked(cache: Cache, intent: Intent, lock: Lock, alloc: Allocation) 
         store(cache, name, lock, relocked(alloc, lock), intent)
         return
     # an extension: the entry it extends, and what it added, now kept from the lock file
-    address_from_lock = from_lock(lock)
     added = [k for k in alloc.new if not k.startswith("port/")]
-    entries = alloc.entries_of(added)  # what `lock` holds for them
-    origins = {k: PORT_FROM_LOCK if k.startswith("port/") else address_from_lock for k in alloc.new}
     body = ("extends", alloc.entry[0], {k: alloc.blocks[k] for k in added},
-            {k: alloc.ports[k] for k in alloc.new if k.startswith("port/")}, *_indexed(origins),
-            {k: entries[k] for k in added})
+            {k: alloc.ports[k] for k in alloc.new if k.startswith("port/")}, *_indexed(_now_kept(alloc, lock)),
+            alloc.entries_of(added))  # what `lock` holds for them
     cache.write(KIND, name, marshal.dumps(body))
     cache.trim(KIND, KEEP)
     _store_base(cache, name, lock, intent)

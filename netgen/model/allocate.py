@@ -91,9 +91,15 @@ class Allocation:
 
     def entries_of(self, keys: list[str]) -> dict[str, str]:
         """lock_entries() of these keys only."""
+        return self._texts(((k, self.blocks[k]) for k in keys if k in self.blocks),
+                           ((k, self.ports[k]) for k in keys if k in self.ports))
+
+    def _texts(self, blocks, ports) -> dict[str, str]:
+        """Lock-file entries of (key, block) and (key, port) pairs."""
         text = self.lock_text
-        return {k: text.get(k) or str(network(self.blocks[k])) if k in self.blocks else str(self.ports[k])
-                for k in keys}
+        out = {k: text.get(k) or str(network(b)) for k, b in blocks}
+        out.update((k, str(v)) for k, v in ports)
+        return out
 
     def holds(self, lock: Lock) -> bool:
         """Whether the lock file holds exactly lock_entries() (nothing to record)."""
@@ -114,10 +120,7 @@ class Allocation:
 
     @cached_property
     def _lock_entries(self) -> dict[str, str]:  # asked for several times once allocation is done
-        text = self.lock_text
-        out = {k: text.get(k) or str(network(b)) for k, b in self.blocks.items()}
-        out.update((k, str(v)) for k, v in self.ports.items())
-        return out
+        return self._texts(self.blocks.items(), self.ports.items())
 
 
 def link_keys(intent: Intent) -> list[tuple[str, Map, Map, Map]]:
