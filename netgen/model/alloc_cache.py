@@ -27,7 +27,7 @@ from typing import Any
 from ..intent.cache import Cache, digest
 from ..intent.intent import Intent
 from ..intent.tree import Map, plain
-from .allocate import Allocation, from_lock
+from .allocate import Additions, Allocation, Base, from_lock
 from .lock import Lock
 from .ports import PORT_FROM_LOCK
 from .types import Origin
@@ -74,19 +74,49 @@ def only_adds(old: tuple, new: tuple) -> bool:
     """Whether inputs `new` are `old` plus sites, devices, departments or attachments, and
     nothing else changed: the plan, zones, and every site, device and department (but for its
     attachments) as they were."""
-    return old[:3] == new[:3] and _grown(old[3], new[3], 4) and _grown(old[4], new[4], 6)
+    return additions(old, new) is not None
 
 
-def _grown(old: tuple, new: tuple, items: int) -> bool:
-    """Whether every record of `old` (by its id, first) is in `new`, the same or with more
-    entries in its field `items` (the last); marshal's bytes stand in for unhashable values."""
-    records = {r[0]: r for r in new}
+def additions(old: tuple, new: tuple) -> Additions | None:
+    """What inputs `new` add to `old` (None: not only additions, see only_adds), by where it is
+    in the intent now: sites, devices, and (department, attachment) positions."""
+    if old[:3] != new[:3]:
+        return None
+    depts, sites = _added(old[3], new[3], 4), _added(old[4], new[4], 6)
+    if depts is None or sites is None:
+        return None
+
+    def items(records: tuple, field: int, added: dict) -> set[tuple[int, int]]:
+        return {(i, j) for i, which in added.items() for j in (range(len(records[i][field])) if which is None else which)}
+
+    return Additions(frozenset(new[4][i][0] for i, which in sites.items() if which is None),
+                     frozenset(new[4][i][6][j][0] for i, j in items(new[4], 6, sites)),
+                     frozenset(items(new[3], 4, depts)))
+
+
+def _added(old: tuple, new: tuple, field: int) -> dict[int, list[int] | None] | None:
+    """Records of `new` (by position) that `old` lacks (None), or that have entries in their
+    field `field` (the last) that `old`'s lacked (their positions); None unless every record of
+    `old` (by its id, first) is in `new`, the same or with more entries in that field. marshal's
+    bytes stand in for unhashable values."""
+    position = {r[0]: i for i, r in enumerate(new)}
+    out: dict[int, list[int] | None] = dict.fromkeys(range(len(new)))
     for r in old:
-        now = records.get(r[0])
-        if now != r and (now is None or now[:items] != r[:items] or
-                         not {marshal.dumps(x, 0) for x in r[items]} <= {marshal.dumps(x, 0) for x in now[items]}):
-            return False
-    return True
+        i = position.get(r[0])
+        if i is None:
+            return None
+        now = new[i]
+        if now == r:
+            del out[i]
+            continue
+        if now[:field] != r[:field]:
+            return None
+        had = {marshal.dumps(x, 0) for x in r[field]}
+        entries = [marshal.dumps(x, 0) for x in now[field]]
+        if not had <= set(entries):
+            return None
+        out[i] = [j for j, x in enumerate(entries) if x not in had]
+    return out
 
 
 def _inputs(intent: Intent) -> tuple | None:
@@ -197,8 +227,9 @@ def _base_name(lock: Lock) -> str:
     return digest(str(lock.sha256), from_lock(lock).detail)
 
 
-def base(cache: Cache, intent: Intent, lock: Lock) -> Allocation | None:
-    """The allocation `lock` holds exactly, when this intent only adds to the one it was made for."""
+def base(cache: Cache, intent: Intent, lock: Lock) -> Base | None:
+    """The allocation `lock` holds exactly, and what this intent adds to the one it was made
+    for, when it only adds to it."""
     made = _inputs(intent)
     blob = cache.read(BASE, _base_name(lock)) if made is not None and lock.sha256 is not None else None
     if blob is None:
@@ -207,10 +238,11 @@ def base(cache: Cache, intent: Intent, lock: Lock) -> Allocation | None:
         name, old = marshal.loads(blob)
     except (EOFError, ValueError, TypeError):
         return None
-    if not only_adds(old, made[0]):
+    added = additions(old, made[0])
+    if added is None:
         return None
     found = load(cache, name, lock)
-    return found if found is not None and found.known == (lock.sha256, True) else None
+    return Base(found, added) if found is not None and found.known == (lock.sha256, True) else None
 
 
 def relocked(alloc: Allocation, lock: Lock) -> Allocation:

@@ -26,7 +26,7 @@ import ipaddress
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import repeat
+from typing import NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Severity
 from ..intent.background import InChild, cores
@@ -123,6 +123,23 @@ class Allocation:
         return self._texts(self.blocks.items(), self.ports.items())
 
 
+@dataclass(frozen=True)
+class Additions:
+    """What an intent adds to the one an allocation was made for (alloc_cache.additions): by
+    where each is in the intent now."""
+
+    sites: frozenset[str]  # new sites' ids
+    devices: frozenset[str]  # new devices' names (a new site's too)
+    attachments: frozenset[tuple[int, int]]  # (department, attachment) positions
+
+
+class Base(NamedTuple):
+    """An allocation a lock file holds exactly, and what the intent adds to the one it was for."""
+
+    allocation: Allocation
+    additions: Additions
+
+
 def link_keys(intent: Intent) -> list[tuple[str, Map, Map, Map]]:
     """(key, site, device, uplink) for every uplink; a second link between the same pair gets `#2`."""
     if "link_keys" not in intent.memo:  # allocation, ports and the resolver all walk them
@@ -138,12 +155,12 @@ def link_keys(intent: Intent) -> list[tuple[str, Map, Map, Map]]:
 
 def lan_keys(intent: Intent) -> list[tuple[str, Map, Map, str]]:
     """(key, department, attachment, zone id) for every department LAN."""
-    out = []
-    for dept in intent.departments:
-        for a in dept["attach"]:
-            for zid in intent.attachment_zones(dept, a):
-                out.append((f"{dept['id']}@{a['site']}/{zid}", dept, a, zid))
-    return out
+    return [(lan_key(dept, a, zid), dept, a, zid) for dept in intent.departments for a in dept["attach"]
+            for zid in intent.attachment_zones(dept, a)]
+
+
+def lan_key(dept: Map, attach: Map, zone: str) -> str:
+    return f"{dept['id']}@{attach['site']}/{zone}"
 
 
 def slot_of(site: Map) -> int:
@@ -220,14 +237,15 @@ class _Scope:
 
 
 class Allocator:
-    def __init__(self, intent: Intent, lock: Lock, base: Allocation | None = None):
+    def __init__(self, intent: Intent, lock: Lock, base: Base | None = None):
         """`base`: an allocation whose lock entries are exactly `lock`'s, of an intent this one
-        only adds to (alloc_cache.base); run() then extends it — taking over its dicts — or
-        gives None where it cannot (leaving it as it was)."""
-        self.intent, self.lock, self.base = intent, lock, base
+        only adds to, and what it adds (alloc_cache.base); run() then extends it — taking over
+        its dicts — or gives None where it cannot (leaving it as it was)."""
+        self.intent, self.lock = intent, lock
+        self.base, self.additions = base if base is not None else (None, None)
         self.out = Allocation()
         # lock key → its network; each family's read when it starts (an extension's: the base's)
-        self.locked: dict[str, Block] = base.blocks if base is not None else {}
+        self.locked: dict[str, Block] = self.base.blocks if self.base is not None else {}
         self.demanded: set[str] = set()
         self.failed: set[str] = set()  # keys already reported, so one problem is reported once
         self.from_lock = from_lock(lock)
@@ -323,8 +341,9 @@ class Allocator:
 
     def run(self) -> Allocation | None:
         """Both families and the ports. The three share nothing: on a large network the second
-        family is allocated in a forked copy of this process meanwhile, and each part is merged
-        in afterwards in the order a single process would have made it. As an extension of
+        family is allocated in a forked copy of this process meanwhile (not an extension's: it
+        costs less than the fork), and each part is merged in afterwards in the order a single
+        process would have made it. As an extension of
         `base`: None when the intent no longer asks for something the base holds, or asks again
         for one of its orphans (only a full run turns values into orphans and back), or when
         anything is reported."""
@@ -336,7 +355,7 @@ class Allocator:
                 if fam not in fams:
                     self._read_lock(fam, keep=False)
         other = InChild(lambda: self._family_part(fams[1], links, lans)) \
-            if len(fams) == 2 and len(intent.devices) >= PARALLEL_DEVICES and cores() > 1 else None
+            if len(fams) == 2 and len(intent.devices) >= PARALLEL_DEVICES and cores() > 1 and base is None else None
         for fam in fams[:1] if other else fams:
             self._family(fam, links, lans)
         ports = Allocation()
@@ -385,6 +404,16 @@ class Allocator:
         return {*(f"{f}/pool/{s['id']}" for s in intent.sites), *(f"{f}/loopback/{d['name']}" for _, d in intent.devices),
                 *(f"{f}/link/{k}" for k, *_ in links), *(f"{f}/lan/{k}" for k, *_ in lans)}
 
+    def _added_demand(self, f: str, links) -> set[str]:
+        """The lock keys of one family the additions ask for. The base's are all asked for still:
+        a key is made of its own site's, device's or attachment's inputs only, and those of
+        everything the base was made for are as they were (only_adds)."""
+        intent, add = self.intent, self.additions
+        lans = ((intent.departments[i], intent.departments[i]["attach"][j]) for i, j in add.attachments)
+        return {*(f"{f}/pool/{sid}" for sid in add.sites), *(f"{f}/loopback/{name}" for name in add.devices),
+                *(f"{f}/link/{k}" for k, _, dev, _ in links if dev["name"] in add.devices),
+                *(f"{f}/lan/{lan_key(dept, a, zid)}" for dept, a in lans for zid in intent.attachment_zones(dept, a))}
+
     def _scope(self, f: str, new: set[str], lans, below: dict[str, list[Map]]) -> _Scope | None:
         """What extending the base allocates in family `f`, whose `new` keys it lacks (None: nothing)."""
         intent, sites = self.intent, self.intent.site
@@ -408,13 +437,15 @@ class Allocator:
         """Every value of one family: pools top-down, loopbacks, links, LANs; then its orphans.
         Extending the base, only what its _scope names."""
         intent = self.intent
-        mine = self._demand(f, links, lans)
-        self.demanded |= mine
         if self.base is None:
+            mine = self._demand(f, links, lans)
+            self.demanded |= mine
             self._read_lock(f)
-        elif not _extends(self.base, mine, self.base.blocks, f + "/"):
-            self.extends = False
-            return
+        else:
+            mine = self._added_demand(f, links)
+            if not mine.isdisjoint(self.base.orphans):  # an orphan asked for again
+                self.extends = False
+                return
 
         def rank(s: Map) -> tuple:
             return LEVEL_RANK[s["level"]], s["id"]
@@ -563,14 +594,11 @@ class Allocator:
         return fam.site_pools.get(parent["id"]) if parent is not None else None
 
 
-def _extends(base: Allocation, demanded: set[str], values: dict, prefix: str = "") -> bool:
-    """Whether `demanded` holds every value of `values` (the base's, of keys starting with
-    `prefix`) but the base's orphans, and none of those."""
-    orphans = {k for k in base.orphans if k.startswith(prefix) and k in values}
-    if not orphans.isdisjoint(demanded):
-        return False
-    held = sum(map(str.startswith, values, repeat(prefix))) if prefix else len(values)
-    return len(values.keys() & demanded) == held - len(orphans)  # `demanded`: of that prefix only
+def _extends(base: Allocation, demanded: set[str], values: dict) -> bool:
+    """Whether `demanded` holds every value of `values` (the base's) but the base's orphans,
+    and none of those."""
+    orphans = {k for k in base.orphans if k in values}
+    return orphans.isdisjoint(demanded) and len(values.keys() & demanded) == len(values) - len(orphans)
 
 
 def _parts(a: Allocation) -> tuple:

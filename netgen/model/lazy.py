@@ -18,12 +18,15 @@ from .resolve import Resolver
 from .types import Device, Link, Origin, Site
 
 
+KEEP = 4096  # objects, and specs, kept once built (the most recently used)
+
+
 class _OnDemand(Mapping):
     """Keys known up front; each value built when first asked for (recently used ones kept)."""
 
     def __init__(self, keys: list[str], make: Callable):
         self._keys, self._index = keys, set(keys)
-        self._make = lru_cache(maxsize=4096)(make)
+        self._make = lru_cache(maxsize=KEEP)(make)
 
     def __getitem__(self, key):
         if key not in self._index:
@@ -49,7 +52,8 @@ class LazyNetwork:
         intent = resolver.i
         self.name: str = intent.network["name"]
         self._devices = {dev["name"]: (site, dev) for site, dev in reversed(resolver.by_name)}  # first one wins
-        self.spec = lru_cache(maxsize=4096)(self._gather)
+        self._platform = {name: dev["platform"] for name, (_, dev) in self._devices.items()}
+        self.spec = lru_cache(maxsize=KEEP)(self._gather)
         self.devices: Mapping[str, Device] = _OnDemand(sorted(self._devices),
                                                        lambda name: specs.device(self.spec("devices", name)))
         self.sites: Mapping[str, Site] = _OnDemand(sorted(intent.site),
@@ -67,7 +71,7 @@ class LazyNetwork:
 
     def platform(self, name: str) -> str:
         """A device's platform, without building the device."""
-        return self._devices[name][1]["platform"]
+        return self._platform[name]
 
     @cached_property
     def links(self) -> tuple[Link, ...]:

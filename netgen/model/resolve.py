@@ -33,6 +33,11 @@ def _host(b: Block | None, index: int) -> tuple[int, int] | None:
     return first + (0 if bits - length <= 1 else 1) + index, length
 
 
+def _session_order(session: tuple) -> tuple:
+    """BGP sessions by kind, then peer."""
+    return session[3], session[0]
+
+
 def _text(address: int) -> str:
     """An IPv4 address as text."""
     return socket.inet_ntoa(address.to_bytes(4, "big"))
@@ -60,10 +65,17 @@ class Resolver:
         self.links = link_keys(intent)
         self.internet_zone = next((z for z in intent.zones if z["kind"] == "internet"), None)
         self.vpn_id = {zid: z["vpn_id"] for zid, z in intent.zone.items()}
+        central_asn = self.asn.get(self.central["id"]) if self.central else net["asn"]["base"]
+        # A zone's VRF on any device but its RD: (zone, name, kind, VPN id, RT).
+        self.vrf_parts = {zid: (zid, vrf_name(z), z["kind"], z["vpn_id"], z.get("rt") or f"{central_asn}:{z['vpn_id']}")
+                          for zid, z in intent.zone.items()}
+        self._ordered: dict[frozenset, tuple[str, ...]] = {}
         self.attachments = [(dept, a, access_device(intent, a)) for dept in intent.departments for a in dept["attach"]]
         self.zones_on = self._zones_on_devices()
         self.zones_below = self._zones_below()
         self._mgmt_cache: dict[tuple, tuple] = {}
+        self._client_bgp: dict[str, tuple] = {}  # AS domain → its reflectors' clients' sessions
+        self.vpn_families = ("vpnv4", "vpnv6") if "ipv6" in self.fams else ("vpnv4",)
         # Per device, the links it is an end of (link index, whether it is the lower end), in
         # link order, and the attachments it is the access device of.
         self.links_of: dict[str, list[tuple[int, bool]]] = {}
@@ -80,7 +92,8 @@ class Resolver:
         self.nat_from = tuple(p["from"] for p in self.internet_zone["allow"] if p["via"] == "nat-firewall") \
             if self.internet_zone else ()
         self.igp = net["routing"]["igp"]
-        self.isis_origin = Origin("intent", "area from routing.isis_area") if net["routing"].get("isis_area") \
+        self.isis_area = net["routing"].get("isis_area")
+        self.isis_origin = Origin("intent", "area from routing.isis_area") if self.isis_area \
             else Origin("derived", "area 49.00PP from the province code; system id from the loopback")
 
     # ------------------------------------------------------------------ network-wide facts
@@ -126,10 +139,11 @@ class Resolver:
         for _, dev in self.i.devices:
             for up in dev["uplinks"]:
                 children.setdefault(up["peer"], []).append(dev["name"])
-        below: dict[str, frozenset[str]] = {}
-        for root in self.i.device:  # iterative post-order DFS; a same-site loop is cut
-            if root not in children:  # most devices: nothing reaches the backbone through them
-                below[root] = frozenset(self.zones_on[root])
+        # most devices: nothing reaches the backbone through them
+        below: dict[str, frozenset[str]] = {name: frozenset(zones) for name, zones in self.zones_on.items()
+                                            if name not in children}
+        for root in self.i.device:  # iterative post-order DFS over the rest; a same-site loop is cut
+            if root in below:
                 continue
             stack, on_path = [(root, iter(children.get(root, ())))], {root}
             while stack:
@@ -145,11 +159,8 @@ class Resolver:
                 elif child not in below and child not in on_path:
                     on_path.add(child)
                     stack.append((child, iter(children.get(child, ()))))
-        ordered: dict[frozenset[str], tuple[str, ...]] = {}  # most devices share a handful of sets
         for name, zones in below.items():
-            if zones not in ordered:
-                ordered[zones] = tuple(sorted(zones, key=self.vpn_id.__getitem__))
-            below[name] = ordered[zones]  # type: ignore[assignment]
+            below[name] = self.by_vpn_id(zones)  # type: ignore[assignment]
         return below  # type: ignore[return-value]
 
     # ------------------------------------------------------------------ each device's spec
@@ -158,47 +169,58 @@ class Resolver:
     # spec did not change is not even built.
 
     def _vrfs(self, zones, loopback: str) -> tuple:
-        central_asn = self.asn.get(self.central["id"]) if self.central else self.i.network["asn"]["base"]
-        out = []
-        for zid in sorted(zones, key=self.vpn_id.__getitem__):
-            z = self.i.zone[zid]
-            out.append((zid, vrf_name(z), z["kind"], z["vpn_id"], f"{loopback}:{z['vpn_id']}",
-                        z.get("rt") or f"{central_asn}:{z['vpn_id']}"))
-        return tuple(out)
+        vrf = self.vrf_parts
+        return tuple([(zid, name, kind, vpn, f"{loopback}:{vpn}", rt)
+                      for zid, name, kind, vpn, rt in map(vrf.__getitem__, self.by_vpn_id(zones))])
 
-    def _bgp(self, site: Map, dev: Map, asn: int) -> list[tuple]:
-        loopbacks = self.loopbacks
+    def by_vpn_id(self, zones) -> tuple[str, ...]:
+        """Zone ids in VPN-id order (a handful of distinct sets recur on 50,000 devices)."""
+        key = frozenset(zones)
+        found = self._ordered.get(key)
+        if found is None:
+            found = self._ordered[key] = tuple(sorted(key, key=self.vpn_id.__getitem__))
+        return found
+
+    def _bgp(self, site: Map, dev: Map, asn: int) -> tuple:
+        """The VPN sessions, in session order; a reflector's client has its domain's, shared."""
         if dev["role"] == "firewall":
-            return []
+            return ()
         dom = self.domain[site["id"]]
-        fams = ("vpnv4", "vpnv6") if "ipv6" in self.fams else ("vpnv4",)
         rrs = self.reflectors.get(dom, [])
-        me = dev["name"]
+        if dev["name"] in rrs:
+            return tuple(sorted(self._reflector_bgp(dom, dev["name"], asn), key=_session_order))
+        found = self._client_bgp.get(dom)
+        if found is None:
+            found = self._client_bgp[dom] = tuple(sorted(
+                [(peer, self.loopbacks[peer], asn, "to-reflector", self.vpn_families, True) for peer in rrs],
+                key=_session_order))
+        return found
+
+    def _reflector_bgp(self, dom: str, me: str, asn: int) -> list[tuple]:
+        """A reflector's sessions: its domain's other reflectors and their clients, and the
+        centre's reflectors (at the centre: every province's)."""
+        loopbacks, fams, rrs = self.loopbacks, self.vpn_families, self.reflectors[dom]
         out: list[tuple] = []
-        if me in rrs:
-            for peer in rrs:
-                if peer != me:
-                    out.append((peer, loopbacks[peer], asn, "rr-mesh", fams, True))
-            rr_set = set(rrs)
-            for peer in self.members.get(dom, []):
-                if peer not in rr_set:
-                    out.append((peer, loopbacks[peer], asn, "rr-client", fams, True))
-            central = self.central["id"] if self.central else None
-            if central and dom != central:  # a province's reflectors peer with the centre's
-                for peer in self.reflectors.get(central, []):
-                    ebgp = self.asn[central] != asn
-                    out.append((peer, loopbacks[peer], self.asn[central], "ebgp-vpn" if ebgp else "to-reflector",
-                                fams, True))
-            elif central and dom == central:
-                for other, prrs in sorted(self.reflectors.items()):
-                    if other != central:
-                        for peer in prrs:
-                            ebgp = self.asn[other] != asn
-                            out.append((peer, loopbacks[peer], self.asn[other], "ebgp-vpn" if ebgp else "rr-client",
-                                        fams, True))
-        else:
-            for peer in rrs:
-                out.append((peer, loopbacks[peer], asn, "to-reflector", fams, True))
+        for peer in rrs:
+            if peer != me:
+                out.append((peer, loopbacks[peer], asn, "rr-mesh", fams, True))
+        rr_set = set(rrs)
+        for peer in self.members.get(dom, []):
+            if peer not in rr_set:
+                out.append((peer, loopbacks[peer], asn, "rr-client", fams, True))
+        central = self.central["id"] if self.central else None
+        if central and dom != central:  # a province's reflectors peer with the centre's
+            for peer in self.reflectors.get(central, []):
+                ebgp = self.asn[central] != asn
+                out.append((peer, loopbacks[peer], self.asn[central], "ebgp-vpn" if ebgp else "to-reflector",
+                            fams, True))
+        elif central and dom == central:
+            for other, prrs in sorted(self.reflectors.items()):
+                if other != central:
+                    for peer in prrs:
+                        ebgp = self.asn[other] != asn
+                        out.append((peer, loopbacks[peer], self.asn[other], "ebgp-vpn" if ebgp else "rr-client",
+                                    fams, True))
         return out
 
     def _management(self, site: Map, dev: Map) -> tuple:
@@ -219,13 +241,11 @@ class Resolver:
                 sec["banner"], key[1])
         return self._mgmt_cache[key]
 
-    def _isis_net(self, site: Map, loopback: str) -> str:
-        area = self.i.network["routing"].get("isis_area")
-        if not area:
-            dom = self.i.site[self.domain[site["id"]]]
-            area = f"49.{dom['code'] // 10000:04d}"
-        digits = "".join(f"{int(o):03d}" for o in loopback.split("."))
-        return f"{area}.{digits[0:4]}.{digits[4:8]}.{digits[8:12]}.00"
+    def _isis_net(self, site: Map, loopback: int) -> str:
+        """Area, then the loopback's four octets as three digits each, in groups of four."""
+        area = self.isis_area or f"49.{self.i.site[self.domain[site['id']]]['code'] // 10000:04d}"
+        d = f"{loopback >> 24:03d}{loopback >> 16 & 255:03d}{loopback >> 8 & 255:03d}{loopback & 255:03d}"
+        return f"{area}.{d[0:4]}.{d[4:8]}.{d[8:12]}.00"
 
     def link(self, key: str, site: Map, dev: Map, up: Map) -> Link | None:
         """The point-to-point link an uplink makes (None when its peer does not exist)."""
@@ -307,12 +327,13 @@ class Resolver:
         attachments = self._access(name, ifaces)
         inet = self._internet(name, dev, ifaces)
         carried = {z for x in ifaces for z in x[14]}
+        bgp = self._bgp(site, dev, asn)
         return (name, site["id"], site["level"], dev["role"], dev["reflector"] or dev["role"] == "rr",
                 dev["platform"], dev["vendor"], dev["model"], asn, lb4, lb6, lb4_text,
-                self._isis_net(site, lb4_text) if lb4 is not None else "", self.igp,
+                self._isis_net(site, lb4) if lb4 is not None else "", self.igp,
                 tuple(sorted(ifaces, key=lambda x: (x[0], x[6] or 0))),
                 self._vrfs(self.zones_on[name], lb4_text), self._vrfs(carried - self.zones_on[name], lb4_text),
-                tuple(sorted((*self._bgp(site, dev, asn), *link_bgp), key=lambda b: (b[3], b[0]))),
+                tuple(sorted((*bgp, *link_bgp), key=_session_order)) if link_bgp else bgp,
                 tuple(sorted(attachments, key=lambda x: (x[4], x[5]))), inet, self._management(site, dev))
 
     def device(self, site: Map, dev: Map) -> Device:

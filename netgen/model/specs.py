@@ -9,13 +9,43 @@ Field order follows the dataclasses in types.py.
 """
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address
+from typing import Callable, TypeVar
 
+from . import types
 from .address import interface4, interface6, network4, network6
-from .types import Attachment, BgpSession, Device, Interface, InternetExit, Management, Site, Vrf
 
 Spec = tuple  # nested tuples of str, int, bool, None
+T = TypeVar("T")
+
+
+def maker(cls: type[T]) -> Callable[..., T]:
+    """`cls(...)` for a frozen, slotted dataclass, five times faster. A frozen dataclass's
+    __init__ sets each field through object.__setattr__ (its own refuses): ~1 µs for fifteen
+    fields, and a national build makes 500,000 such objects. A mutable twin with the same slots
+    sets them directly; the object then becomes a `cls` — Python allows that between classes
+    of the same layout — and is as immutable as one made by `cls` itself."""
+    fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+    twin = dataclasses.dataclass(slots=True)(type(cls.__name__, (), {
+        "__annotations__": {f.name: f.type for f in fields},
+        **{f.name: f.default for f in fields if f.default is not dataclasses.MISSING}}))
+    if twin.__slots__ != getattr(cls, "__slots__", None) or any(f.default_factory is not dataclasses.MISSING for f in fields):
+        raise TypeError(f"{cls.__name__}: not a frozen, slotted dataclass of plain defaults")
+
+    def make(*args, **kwargs):
+        obj = twin(*args, **kwargs)
+        obj.__class__ = cls
+        return obj
+
+    make.__doc__ = f"A {cls.__name__}, made as {cls.__name__}(...) makes it."
+    return make
+
+
+Attachment, BgpSession, Device, Interface = (maker(c) for c in (types.Attachment, types.BgpSession, types.Device,
+                                                                   types.Interface))
+InternetExit, Management, Site, Vrf = (maker(c) for c in (types.InternetExit, types.Management, types.Site, types.Vrf))
 
 
 def _iface4(a):
@@ -26,18 +56,18 @@ def _iface6(a):
     return None if a is None else interface6(*a)
 
 
-def interface(s: Spec) -> Interface:
+def interface(s: Spec) -> types.Interface:
     """(port, kind, description, ipv4, ipv6, vrf, vlan, peer_device, peer_port, bandwidth,
     transport, ipsec, igp, nat, zones); addresses as (integer, prefix length)."""
     return Interface(s[0], s[1], s[2], _iface4(s[3]), _iface6(s[4]), *s[5:])
 
 
-def attachment(s: Spec) -> Attachment:
+def attachment(s: Spec) -> types.Attachment:
     """(department, site, device, zone, port, vlan, ipv4, ipv6)"""
     return Attachment(*s[:6], _iface4(s[6]), _iface6(s[7]))
 
 
-def internet(s: Spec | None) -> InternetExit | None:
+def internet(s: Spec | None) -> types.InternetExit | None:
     """(isp, address, gateway, NAT pool, port, firewall, NAT-from zones): the first three as text."""
     if s is None:
         return None
@@ -47,12 +77,12 @@ def internet(s: Spec | None) -> InternetExit | None:
 
 
 @lru_cache(maxsize=256)
-def management(s: Spec) -> Management:
+def management(s: Spec) -> types.Management:
     """Management's fields in order; devices with the same baseline share one object."""
     return Management(*s)
 
 
-def device(s: Spec) -> Device:
+def device(s: Spec) -> types.Device:
     """(name, site, level, role, reflector, platform, vendor, model, asn, loopback4, loopback6,
     router id, IS-IS NET, IGP, interfaces, VRFs, transit VRFs, BGP sessions, attachments,
     Internet exit, management); loopbacks as integers, the rest as the parts above."""
@@ -67,6 +97,6 @@ def device(s: Spec) -> Device:
         attachments=tuple(map(attachment, attachments)), internet=internet(inet), management=management(mgmt))
 
 
-def site(s: Spec) -> Site:
+def site(s: Spec) -> types.Site:
     """(id, name, level, code, parent, mlps, asn, pool4, pool6, devices); pools as (integer, length)."""
     return Site(*s[:7], None if s[7] is None else network4(*s[7]), None if s[8] is None else network6(*s[8]), s[9])

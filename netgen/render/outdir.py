@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import shutil
+from json.encoder import encode_basestring_ascii
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -106,17 +107,22 @@ def manifest_text(manifest: dict) -> str:
     """json.dumps(manifest, indent=1, sort_keys=True) + newline, written directly for the usual
     shape (json's indenting encoder is pure Python: a quarter of a second at 50,000 devices)."""
     devices = manifest.get("devices")
-    usual = set(manifest) == {"devices", "intent_sha256", "netgen", "templates_sha256"} and devices and \
-        isinstance(devices, dict) and all(isinstance(e, dict) and set(e) == {"file", "platform", "sha256"} and
-                                          all(isinstance(v, str) for v in e.values()) for e in devices.values()) and \
-        all(isinstance(manifest[k], str) for k in ("intent_sha256", "netgen", "templates_sha256"))
-    if not usual:
-        return json.dumps(manifest, indent=1, sort_keys=True) + "\n"
-    q = json.dumps
-    rows = [f'  {q(name)}: {{\n   "file": {q(e["file"])},\n   "platform": {q(e["platform"])},\n'
-            f'   "sha256": {q(e["sha256"])}\n  }}' for name, e in sorted(devices.items())]
-    return ('{\n "devices": {\n' + ",\n".join(rows) + f'\n }},\n "intent_sha256": {q(manifest["intent_sha256"])},\n'
-            f' "netgen": {q(manifest["netgen"])},\n "templates_sha256": {q(manifest["templates_sha256"])}\n}}\n')
+    if manifest.keys() == _TOP and isinstance(devices, dict) and devices and \
+            all(type(e) is dict and e.keys() == _ENTRY for e in devices.values()):
+        q = encode_basestring_ascii  # json.dumps of a string; TypeError for anything else
+        try:
+            rows = [f'  {q(name)}: {{\n   "file": {q(e["file"])},\n   "platform": {q(e["platform"])},\n'
+                    f'   "sha256": {q(e["sha256"])}\n  }}' for name, e in sorted(devices.items())]
+            return ('{\n "devices": {\n' + ",\n".join(rows) +
+                    f'\n }},\n "intent_sha256": {q(manifest["intent_sha256"])},\n'
+                    f' "netgen": {q(manifest["netgen"])},\n "templates_sha256": {q(manifest["templates_sha256"])}\n}}\n')
+        except TypeError:  # a value that is not a string
+            pass
+    return json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+
+
+_TOP = {"devices", "intent_sha256", "netgen", "templates_sha256"}
+_ENTRY = {"file", "platform", "sha256"}
 
 
 def _recover(out_dir: Path) -> None:

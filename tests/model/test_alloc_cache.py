@@ -302,7 +302,7 @@ def _as_dicts(alloc) -> tuple:
             alloc.lock_entries(), dict(alloc.lock_text))
 
 
-@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "second family forked"])
+@pytest.mark.parametrize("parallel", [False, True], ids=["one process", "full runs fork the second family"])
 def test_an_addition_extends_the_lock_files_allocation(every_path, tmp_path, monkeypatch, parallel):
     """A new county (a PE, its uplink, a department's LANs and port) is allocated by extending
     the allocation the lock file was written from — the full allocator does not run — and the
@@ -366,6 +366,60 @@ def test_an_addition_with_pins_of_its_own_is_extended(every_path, tmp_path, monk
     assert alloc.ports["port/gx-nn-la-pe1/link:gx-nn-la-xx-ce1~gx-nn-la-pe1"] == 40
     assert any(k.startswith("ipv4/lan/") and "@gx-nn-la-xx/" in k for k in alloc.new)
     assert _as_dicts(alloc) == _as_dicts(allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run())
+
+
+def test_the_additions_are_what_is_new(every_path, tmp_path):
+    """A township with its CE, and a department attached there and (first in its list, so its
+    other attachments move) at an existing site: the base names those, by where they are in the
+    intent now, and the extension is what the full allocator gives."""
+    root, cache = every_path.root, Cache(tmp_path / "cache")
+    resolve(root, cache=cache).write_lock()
+    every_path.write("sites/guangxi/nanning.yaml", every_path.read("sites/guangxi/nanning.yaml") + (
+        "\n  - id: gx-nn-la-xx\n    name: 新镇\n    level: township\n    code: 450123199\n"
+        "    parent: gx-nn-la\n    devices:\n      - name: gx-nn-la-xx-ce1\n        role: ce\n"
+        "        platform: h3c_comware\n        vendor: h3c\n        model: MSR2630\n"
+        "        uplinks:\n          - {peer: gx-nn-la-pe1, bandwidth: 100M}\n"))
+    # stats (the public zone only) at the new township, and before its first attachment, at jx-nc
+    text = every_path.read("departments.yaml").replace("      - {site: gx-nn-la-cx}\n", "      - {site: gx-nn-la-cx}\n"
+                                                       "      - {site: gx-nn-la-xx}\n")
+    text = text.replace("      - {site: jx-gqc}\n      - {site: gx-nn-la-cx}",
+                        "      - {site: jx-nc}\n      - {site: jx-gqc}\n      - {site: gx-nn-la-cx}")
+    every_path.write("departments.yaml", text)
+    v = validate(root)
+    assert v.ok, [f"{d.location}: {d.message}" for d in v.diagnostics]
+    intent = v.intent
+    found = alloc_cache.base(cache, intent, Lock.read(root))
+    assert found is not None and found.allocation.known[1]
+    added = found.additions
+    assert added.sites == {"gx-nn-la-xx"} and added.devices == {"gx-nn-la-xx-ce1"}
+    assert {(intent.departments[i]["id"], intent.departments[i]["attach"][j]["site"])
+            for i, j in added.attachments} == {("stats", "gx-nn-la-xx"), ("stats", "jx-nc")}
+    lock = Lock.read(root)
+    assert _as_dicts(allocate_mod.Allocator(intent, lock, found).run()) == \
+        _as_dicts(allocate_mod.Allocator(intent, lock).run())
+
+
+def test_additions_compare_records_by_id_wherever_they_are():
+    def dept(id_, *attach, zones=None):  # inputs()' department records and site records
+        return id_, zones, None, None, attach
+
+    def site(id_, *devices, code=0):
+        return id_, "township", code, None, None, None, tuple((d, "ce", None, False, ()) for d in devices)
+
+    plan = ((1,), (2,), (3,))
+    old = (*plan, (dept("d", ("s1",), ("s2",)),), (site("a"), site("b", "b1")))
+    assert alloc_cache.additions(old, old) == allocate_mod.Additions(frozenset(), frozenset(), frozenset())
+    new = (*plan, (dept("e", ("s9",)), dept("d", ("s2",), ("s1",), ("s3",))),
+           (site("c", "c1", "c2"), site("b", "b0", "b1"), site("a")))
+    assert alloc_cache.additions(old, new) == allocate_mod.Additions(
+        frozenset({"c"}), frozenset({"c1", "c2", "b0"}), frozenset({(0, 0), (1, 2)}))
+    for changed in ((*plan[:2], (4,), *new[3:]),  # the plan
+                    (*new[:4], new[4][:2]),  # a site gone
+                    (*new[:4], (new[4][0], site("b", "b0", "b1", code=1), new[4][2])),  # a site changed
+                    (*new[:4], (new[4][0], site("b", "b0"), new[4][2])),  # a device gone
+                    (*plan, (new[3][0], dept("d", ("s2",), ("s3",))), new[4]),  # an attachment gone
+                    (*plan, (new[3][0], dept("d", ("s2",), ("s1",), zones=("z",))), new[4])):  # a department changed
+        assert alloc_cache.additions(old, changed) is None and not alloc_cache.only_adds(old, changed)
 
 
 @pytest.mark.parametrize("case", ["a CE takes over an attachment", "a new pin on an existing pool"])

@@ -183,6 +183,18 @@ def test_workers_give_the_same_build(intent_dir, tmp_path, cache, monkeypatch):
     assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
 
 
+@pytest.mark.parametrize("count,jobs", [(1, 1), (255, 1), (3000, 2), (50832, 2), (50832, 4)])
+def test_tasks_cover_the_names_in_order_from_large_to_small(count, jobs):
+    names = [f"d{i:06d}" for i in range(count)]
+    tasks = build_mod._tasks(names, jobs)
+    assert [n for t in tasks for n in t] == names
+    sizes = [len(t) for t in tasks]
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(build_mod.CHUNK <= s <= build_mod.TASK for s in sizes[:-1]) and sizes[-1] <= build_mod.TASK
+    if count > 4 * build_mod.TASK * jobs:  # long runs start with the largest tasks, end with the smallest
+        assert sizes[0] == build_mod.TASK and sizes[-2] == build_mod.CHUNK
+
+
 def test_every_device_of_the_example_is_cacheable(intent_dir):
     """Specs hold plain values only; one that did not would be rendered on every build."""
     from netgen.render.digest import digest
