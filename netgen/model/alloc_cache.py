@@ -87,7 +87,8 @@ def additions(old: tuple, new: tuple) -> Additions | None:
         return None
 
     def items(records: tuple, field: int, added: dict) -> set[tuple[int, int]]:
-        return {(i, j) for i, which in added.items() for j in (range(len(records[i][field])) if which is None else which)}
+        return {(i, j) for i, which in added.items()
+                for j in (range(len(records[i][field])) if which is None else which)}
 
     return Additions(frozenset(new[4][i][0] for i, which in sites.items() if which is None),
                      frozenset(new[4][i][6][j][0] for i, j in items(new[4], 6, sites)),

@@ -31,7 +31,8 @@ def maker(cls: type[T]) -> Callable[..., T]:
     twin = dataclasses.dataclass(slots=True)(type(cls.__name__, (), {
         "__annotations__": {f.name: f.type for f in fields},
         **{f.name: f.default for f in fields if f.default is not dataclasses.MISSING}}))
-    if twin.__slots__ != getattr(cls, "__slots__", None) or any(f.default_factory is not dataclasses.MISSING for f in fields):
+    if twin.__slots__ != getattr(cls, "__slots__", None) or \
+            any(f.default_factory is not dataclasses.MISSING for f in fields):
         raise TypeError(f"{cls.__name__}: not a frozen, slotted dataclass of plain defaults")
 
     def make(*args, **kwargs):

@@ -283,7 +283,7 @@ class _Queue:
     (for the progress bar): counters in memory the forked processes share."""
 
     def __init__(self, tasks: int, jobs: int):
-        self.tasks, self.lock = tasks, multiprocessing.Lock()
+        self.tasks, self.lock = tasks, multiprocessing.get_context("fork").Lock()
         self.shared = mmap.mmap(-1, 8 * (1 + jobs))  # next task, then devices done per process
 
     def take(self) -> int | None:

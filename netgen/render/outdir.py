@@ -115,7 +115,8 @@ def manifest_text(manifest: dict) -> str:
                     f'   "sha256": {q(e["sha256"])}\n  }}' for name, e in sorted(devices.items())]
             return ('{\n "devices": {\n' + ",\n".join(rows) +
                     f'\n }},\n "intent_sha256": {q(manifest["intent_sha256"])},\n'
-                    f' "netgen": {q(manifest["netgen"])},\n "templates_sha256": {q(manifest["templates_sha256"])}\n}}\n')
+                    f' "netgen": {q(manifest["netgen"])},\n'
+                    f' "templates_sha256": {q(manifest["templates_sha256"])}\n}}\n')
         except TypeError:  # a value that is not a string
             pass
     return json.dumps(manifest, indent=1, sort_keys=True) + "\n"

@@ -208,6 +208,8 @@ def test_the_manifest_is_written_as_json_would_write_it(tmp_path):
                 "devices": {"b-pe1": {"file": "b-pe1.cfg", "platform": "huawei_vrp", "sha256": "c" * 64},
                             "a-\u00e9\"x": {"file": "a\\b.conf", "platform": "frr", "sha256": "d"}}}
     assert manifest_text(manifest) == json.dumps(manifest, indent=1, sort_keys=True) + "\n"
-    for odd in ({**manifest, "devices": {}}, {**manifest, "extra": 1}):
+    for odd in ({**manifest, "devices": {}}, {**manifest, "extra": 1},
+                {**manifest, "devices": {"x": {"file": "x.cfg", "platform": "frr", "sha256": None}}},
+                {**manifest, "devices": {"x": {"file": "x.cfg", "platform": "frr", "sha256": "e", "extra": 2}}}):
         assert manifest_text(odd) == json.dumps(odd, indent=1, sort_keys=True) + "\n"
     assert json.loads(manifest_text(manifest)) == manifest and MANIFEST == "manifest.json"
