@@ -26,6 +26,8 @@ import ipaddress
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
+from operator import ge
 from typing import NamedTuple
 
 from ..diagnostics import Diagnostic, Location, Severity
@@ -35,7 +37,7 @@ from ..intent.intent import LEVEL_RANK, Intent
 from ..intent.tree import Map
 from .lock import Lock
 from .pool import Block, Net, Pool, PoolExhausted, block, last, network, parse_block
-from .ports import allocate_ports, port_demands
+from .ports import access_device, allocate_ports, port_demands
 from .types import Origin
 
 FAMILIES = ("ipv4", "ipv6")
@@ -314,11 +316,16 @@ class Allocator:
 
     def _reserve_sorted(self, pool: Pool, items: list[tuple[str, Block, At | None]]) -> bool:
         """_reserve_all's one sort; False (nothing done) when it does not apply."""
-        spans = sorted([(b[0], b[0] + (1 << (b[2] - b[1])) - 1, key) for key, b, _ in items])
-        if pool.starts or spans and (spans[0][0] < pool.first or max(x[1] for x in spans) > pool.last) or \
-                any(b[2] != pool.bits for _, b, _ in items) or any(a[1] >= b[0] for a, b in zip(spans, spans[1:])):
+        if pool.starts or not items:
+            return not pool.starts
+        blocks = [b for _, b, _ in items]
+        order = sorted(range(len(items)), key=[b[0] for b in blocks].__getitem__)
+        starts = [blocks[i][0] for i in order]
+        ends = [b[0] + (1 << (b[2] - b[1])) - 1 for b in map(blocks.__getitem__, order)]
+        if starts[0] < pool.first or max(ends) > pool.last or any(b[2] != pool.bits for b in blocks) or \
+                any(map(ge, ends, islice(starts, 1, None))):  # overlapping blocks
             return False
-        pool.starts, pool.ends, pool.owners = [x[0] for x in spans], [x[1] for x in spans], [x[2] for x in spans]
+        pool.starts, pool.ends, pool.owners = starts, ends, [items[i][0] for i in order]
         self.out.blocks.update((key, b) for key, b, _ in items)
         return True
 
@@ -359,10 +366,10 @@ class Allocator:
         for fam in fams[:1] if other else fams:
             self._family(fam, links, lans)
         ports = Allocation()
-        demands = port_demands(intent, links)
-        if base is not None:
-            self.extends &= _extends(base, {key for wants in demands.values() for key, _, _ in wants}, base.ports)
-        if self.extends:
+        demands = port_demands(intent, links) if base is None else self._added_port_demands(links)
+        if demands is None:
+            self.extends = False
+        elif self.extends:
             allocate_ports(intent, self.lock, ports, demands, base)
         if other is not None:
             parts, extends = other.result()
@@ -413,6 +420,31 @@ class Allocator:
         return {*(f"{f}/pool/{sid}" for sid in add.sites), *(f"{f}/loopback/{name}" for name in add.devices),
                 *(f"{f}/link/{k}" for k, _, dev, _ in links if dev["name"] in add.devices),
                 *(f"{f}/lan/{lan_key(dept, a, zid)}" for dept, a in lans for zid in intent.attachment_zones(dept, a))}
+
+    def _added_port_demands(self, links) -> dict[str, list] | None:
+        """port_demands of the devices the additions may give a new port (each with all it
+        needs): their own, the peers of their uplinks, and the devices the new attachments
+        plug into. None when an attachment the base was made for plugs into another device now
+        (a CE added at its site) or the base's orphan port is asked for again: for the full
+        run. The base's other ports are all asked for still (see _added_demand)."""
+        intent, add = self.intent, self.additions
+        devices = set(add.devices)
+        devices.update(up["peer"] for _, _, dev, up in links if dev["name"] in add.devices)
+        grown = {intent.device[name][0]["id"] for name in add.devices}  # sites with a device more
+        for i, dept in enumerate(intent.departments):
+            for j, a in enumerate(dept["attach"]):
+                new = (i, j) in add.attachments
+                if not new and a["site"] not in grown and a.get("device") not in add.devices:
+                    continue  # plugs into what it did
+                dev = access_device(intent, a)
+                before = None if new else access_device(intent, a, add.devices)
+                if before is not None and before is not dev:  # its port moves
+                    return None
+                if dev is not None:
+                    devices.add(dev["name"])
+        demands = port_demands(intent, links, devices)
+        orphans = set(self.base.orphans)
+        return None if any(key in orphans for wants in demands.values() for key, _, _ in wants) else demands
 
     def _scope(self, f: str, new: set[str], lans, below: dict[str, list[Map]]) -> _Scope | None:
         """What extending the base allocates in family `f`, whose `new` keys it lacks (None: nothing)."""
@@ -517,18 +549,20 @@ class Allocator:
                 self._fixed_lan(pool, *lan)
             fam.reserve_orphans(pool)
 
-        for name, items, kind in (("loopbacks", [(d["name"], d) for _, d in intent.devices], "loopback"),
-                                  ("links", [(k, up) for k, _, _, up in links], "link")):
+        for name, kind in (("loopbacks", "loopback"), ("links", "link")):
             if scope is not None and name not in scope.infra:
                 continue
+            items = [(d["name"], d) for _, d in intent.devices] if kind == "loopback" else \
+                [(k, up) for k, _, _, up in links]
             pool = fam.infra[name]
             pending, kept, held = [], [], []
             locked, origins, from_lock = self.locked, self.out.origins, self.from_lock
+            if scope is not None:  # the base's values stand: only the others are looked at
+                keys = [f"{f}/{kind}/{owner}" for owner, _ in items]
+                held = [(key, locked[key], None) for key in keys if key in locked]
+                items = [item for item, key in zip(items, keys) if key not in locked]
             for owner, node in items:
                 key = f"{f}/{kind}/{owner}"
-                if scope is not None and key in locked:  # the base's: it stands
-                    held.append((key, locked[key], None))
-                    continue
                 if kind == "loopback":
                     pinned = (node.get("loopback") or {}).get(f)
                     at = (node["loopback"], f) if pinned else (node, "name")
@@ -592,13 +626,6 @@ class Allocator:
             return fam.national
         parent = self.intent.parent(site)
         return fam.site_pools.get(parent["id"]) if parent is not None else None
-
-
-def _extends(base: Allocation, demanded: set[str], values: dict) -> bool:
-    """Whether `demanded` holds every value of `values` (the base's) but the base's orphans,
-    and none of those."""
-    orphans = {k for k in base.orphans if k in values}
-    return orphans.isdisjoint(demanded) and len(values.keys() & demanded) == len(values) - len(orphans)
 
 
 def _parts(a: Allocation) -> tuple:

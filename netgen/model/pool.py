@@ -11,6 +11,8 @@ from __future__ import annotations
 import ipaddress
 import socket
 from bisect import bisect_right
+from itertools import compress, islice, repeat
+from operator import add, ne
 
 from .address import network4, network6
 
@@ -123,10 +125,15 @@ class Pool:
                     return self._take(start, length, owner)
             raise PoolExhausted(self.describe_free(length))
         pos = max(self._cursor.get(size, self.first), self.first)
-        # Walk the used intervals upward from the first that may overlap (a pool filled from
-        # the bottom has tens of thousands below the first gap: one step each, no search).
+        # Walk the used intervals upward from the first that may overlap. A pool filled from the
+        # bottom has tens of thousands of them below the first gap, each abutting the next: a
+        # run of those is one span, whose end is found at C speed, and the walk goes on past it.
         starts, ends, n = self.starts, self.ends, len(self.starts)
         i = max(bisect_right(starts, pos) - 1, 0)
+        if i < n and starts[i] <= pos <= ends[i]:
+            j = next(compress(range(i, n - 1), map(ne, islice(starts, i + 1, None), map(add, islice(ends, i, n - 1),
+                                                                                        repeat(1)))), n - 1)
+            pos, i = -(-(ends[j] + 1 - self.first) // size) * size + self.first, j + 1  # past it, aligned up
         while pos + size - 1 <= self.last:
             while i < n and ends[i] < pos:
                 i += 1

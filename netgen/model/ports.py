@@ -21,35 +21,39 @@ ORPHAN_PORT = Origin("lock", "orphan: its owner left the intent; release it to f
 PORT_FROM_LOCK = Origin("lock")
 
 
-def port_demands(intent: Intent, links: list) -> dict[str, list[tuple[str, int | None, Location]]]:
-    """Per device, the ports it needs: (lock key, pinned port or None, where it was asked)."""
-    out: dict[str, list] = {name: [] for name in intent.device}
+def port_demands(intent: Intent, links: list, devices: set[str] | None = None
+                 ) -> dict[str, list[tuple[str, int | None, Location]]]:
+    """Per device (of `devices`, else every one), the ports it needs: (lock key, pinned port or
+    None, where it was asked)."""
+    out: dict[str, list] = {name: [] for name in intent.device if devices is None or name in devices}
     for key, _, dev, up in links:
-        out[dev["name"]].append((f"port/{dev['name']}/link:{key}", up.get("port"), (up, "peer")))
+        if dev["name"] in out:
+            out[dev["name"]].append((f"port/{dev['name']}/link:{key}", up.get("port"), (up, "peer")))
         if up["peer"] in out:
             out[up["peer"]].append((f"port/{up['peer']}/link:{key}", up.get("peer_port"), (up, "peer")))
     for _, dev in intent.devices:
-        if dev.get("internet"):
+        if dev.get("internet") and dev["name"] in out:
             out[dev["name"]].append((f"port/{dev['name']}/internet", None, (dev, "internet")))
     for dept in intent.departments:
         for a in dept["attach"]:
             dev = access_device(intent, a)
-            if dev is not None:
+            if dev is not None and dev["name"] in out:
                 out[dev["name"]].append((f"port/{dev['name']}/access:{dept['id']}", None, (a, "site")))
     return out
 
 
-def access_device(intent: Intent, attach: Map) -> Map | None:
-    """The device a department attachment plugs into: the one named, else the site's first CE, else PE."""
+def access_device(intent: Intent, attach: Map, leaving: frozenset[str] = frozenset()) -> Map | None:
+    """The device a department attachment plugs into: the one named, else the site's first CE,
+    else PE (as it was before the devices named in `leaving` were added)."""
     site = intent.site.get(attach["site"])
     if site is None:
         return None
     if attach.get("device"):
         found = intent.device.get(attach["device"])
-        return found[1] if found else None
+        return found[1] if found and found[1]["name"] not in leaving else None
     for role in ("ce", "pe"):
         for dev in site["devices"]:
-            if dev["role"] == role:
+            if dev["role"] == role and dev["name"] not in leaving:
                 return dev
     return None
 
