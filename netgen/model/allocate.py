@@ -14,9 +14,10 @@ into ipaddress networks only when asked for, and on a large network the second a
 is allocated in a forked process while this one does the first.
 
 An everyday addition (a township, a device, an attachment) is allocated as an extension of the
-allocation the lock file was written from (alloc_cache.base): only the pools something new is
-taken from are opened, each exactly as a full run opens it — every fixed value that belongs in
-it, then the orphans — and the new values are taken in the full run's order. So the result is
+allocation the lock file was written from (alloc_cache.base): the values to add are those of
+the sites, devices and attachments the intent adds (alloc_cache.additions), only the pools they
+are taken from are opened, each exactly as a full run opens it — every fixed value that
+belongs in it, then the orphans — and the new values are taken in the full run's order. So the result is
 the full run's (tests/model/test_allocate_properties.py compares them on random additions); any
 diagnostic sends it to the full run, which reports it as always.
 """
