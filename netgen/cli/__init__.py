@@ -41,32 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-# Commands that only read and write files (each closed by the time they return, every child
-# process reaped). As the process's own command they end it at once: a national model is
-# millions of objects, and the interpreter freeing them one by one at exit (~0.2 s) is time a
-# person waits for a warm build (mypy ends the same way).
-ENDS_AT_ONCE = {"validate", "show", "build", "lock", "release", "diff"}
-
-
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; `argv` None: this process's command line."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
         parser.print_help()
         return 2
-    code = _run(args)
-    if argv is None and args.command in ENDS_AT_ONCE:
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except (BrokenPipeError, ValueError):  # a reader gone, or a stream closed: nothing more to say
-            pass
-        os._exit(code)
-    return code
-
-
-def _run(args) -> int:
     try:
         return COMMANDS[args.command].run(args)
     except KeyboardInterrupt:
