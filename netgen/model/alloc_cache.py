@@ -16,7 +16,7 @@ which is not an input), under a digest of the inputs, the lock file's bytes and 
 
 An addition (a township, a device, an attachment) does change the inputs. For it, the
 allocation a lock file was written from is kept as that lock file's *base*, with its inputs:
-when the intent now only adds to them (`only_adds`), the allocator extends the base instead of
+when the intent now only adds to them (`additions`), the allocator extends the base instead of
 allocating the whole network again (allocate.py).
 """
 from __future__ import annotations
@@ -70,16 +70,11 @@ def inputs(intent: Intent) -> tuple:
     )
 
 
-def only_adds(old: tuple, new: tuple) -> bool:
-    """Whether inputs `new` are `old` plus sites, devices, departments or attachments, and
-    nothing else changed: the plan, zones, and every site, device and department (but for its
-    attachments) as they were."""
-    return additions(old, new) is not None
-
-
 def additions(old: tuple, new: tuple) -> Additions | None:
-    """What inputs `new` add to `old` (None: not only additions, see only_adds), by where it is
-    in the intent now: sites, devices, and (department, attachment) positions."""
+    """What inputs `new` add to `old`, by where it is in the intent now: sites, devices, and
+    (department, attachment) positions. None unless `new` is `old` plus sites, devices,
+    departments or attachments, and nothing else changed: the plan, zones, and every site,
+    device and department (but for its attachments) as they were."""
     if old[:3] != new[:3]:
         return None
     depts, sites = _added(old[3], new[3], 4), _added(old[4], new[4], 6)

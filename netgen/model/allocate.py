@@ -415,7 +415,7 @@ class Allocator:
     def _added_demand(self, f: str, links) -> set[str]:
         """The lock keys of one family the additions ask for. The base's are all asked for still:
         a key is made of its own site's, device's or attachment's inputs only, and those of
-        everything the base was made for are as they were (only_adds)."""
+        everything the base was made for are as they were (alloc_cache.additions)."""
         intent, add = self.intent, self.additions
         lans = ((intent.departments[i], intent.departments[i]["attach"][j]) for i, j in add.attachments)
         return {*(f"{f}/pool/{sid}" for sid in add.sites), *(f"{f}/loopback/{name}" for name in add.devices),

@@ -42,18 +42,18 @@ def port_demands(intent: Intent, links: list, devices: set[str] | None = None
     return out
 
 
-def access_device(intent: Intent, attach: Map, leaving: frozenset[str] = frozenset()) -> Map | None:
+def access_device(intent: Intent, attach: Map, without: frozenset[str] = frozenset()) -> Map | None:
     """The device a department attachment plugs into: the one named, else the site's first CE,
-    else PE (as it was before the devices named in `leaving` were added)."""
+    else PE (as it was before the devices named in `without` were added)."""
     site = intent.site.get(attach["site"])
     if site is None:
         return None
     if attach.get("device"):
         found = intent.device.get(attach["device"])
-        return found[1] if found and found[1]["name"] not in leaving else None
+        return found[1] if found and found[1]["name"] not in without else None
     for role in ("ce", "pe"):
         for dev in site["devices"]:
-            if dev["role"] == role and dev["name"] not in leaving:
+            if dev["role"] == role and dev["name"] not in without:
                 return dev
     return None
 

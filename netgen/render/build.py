@@ -117,14 +117,13 @@ def _render_chunk(names: list[str]) -> list[_Outcome]:
     then every config rendered, then hashed and written. Each phase runs one kind of code over
     many devices, which keeps it in the CPU's caches: a fifth faster than device by device."""
     job = _JOB
-    values = job.values
     kept: dict[str, _Outcome] = {}
     todo: list[tuple[str, str]] = []  # (device, platform)
     for name in names:
         plat = job.platform or job.platform_of(name)
         old = job.record.get(name)
         if old is not None and job.previous.same(job.out_dir, name, name + job.suffix[plat], old[1], None):
-            key = digest(job.context[plat], values.device(name), *[(r, values.value(r)) for r in old[2]])
+            key = _key(plat, name, old[2])
             if key is not None and key == old[0]:  # made of the same things as the file there
                 kept[name] = _Outcome(name, plat, old[1], key, old[2], False)
                 continue
@@ -147,9 +146,15 @@ def _render_chunk(names: list[str]) -> list[_Outcome]:
         if staged:
             _write(os.path.join(job.stage, file), text)
         read = tuple(sorted(reads.reads))
-        key = digest(job.context[plat], values.device(name), *[(r, values.value(r)) for r in read])
-        kept[name] = _Outcome(name, plat, sha, key, read, staged)
+        kept[name] = _Outcome(name, plat, sha, _key(plat, name, read), read, staged)
     return [kept[name] for name in names]
+
+
+def _key(platform: str, name: str, reads: tuple) -> bytes | None:
+    """What a device's config is made of, digested: its platform's templates and netgen's code,
+    the device, and the current value of each thing its templates read."""
+    values = _JOB.values
+    return digest(_JOB.context[platform], values.device(name), *[(r, values.value(r)) for r in reads])
 
 
 def _write(path: str, data: bytes) -> None:

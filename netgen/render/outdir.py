@@ -13,8 +13,8 @@ import hashlib
 import json
 import os
 import shutil
-from json.encoder import encode_basestring_ascii
 from dataclasses import dataclass
+from json.encoder import encode_basestring_ascii
 from pathlib import Path
 
 MANIFEST = "manifest.json"
