@@ -8,8 +8,10 @@ the generator or the size changed). Then, in a fresh process with an empty cache
 file and no build directory, what `netgen build` does:
   validate    read, parse and check every file, assemble, semantic rules — `netgen validate`
   resolve     what the build adds before rendering: allocation from an empty lock (beside the
-              rules), the network-wide facts the model is built from, so that validate +
-              resolve + cold build is the cold `netgen build`
+              rules), the network-wide facts the model is built from
+  lock        recording the new allocations in the lock file, and caching the allocation the
+              next run derives from it (`netgen build` does this after rendering), so that
+              validate + resolve + lock + cold build is the cold `netgen build`
   cold build  each device's model built, its config rendered and written (this process and a
               worker per further core), the manifest
   floor       the same templates rendered from the same model, already built, in the same run,
@@ -21,9 +23,9 @@ and then the whole `netgen build` command, each in a new process (what a person 
   warm add    after adding a township with a CE to that county (new allocations, the lock
               file, the county PE's new port, the province reflectors' new client)
   no change   nothing edited
-Reported: seconds per stage, devices per second (cold validate + resolve + build), files
-rewritten, peak RSS (the largest process: the main one or a worker), and the floor ratios —
-cold build ÷ floor, and cold validate + resolve + build ÷ floor. With --repeat R every figure
+Reported: seconds per stage, devices per second (the cold command: validate + resolve + lock +
+build), files rewritten, peak RSS (the largest process: the main one or a worker), and the
+floor ratios — cold build ÷ floor, and the cold command ÷ floor. With --repeat R every figure
 is the best of R runs. Growth between sizes is shown as k in t ∝ n^k (k ≈ 1: linear;
 n log n shows as ≈ 1.05–1.1 over these sizes).
 """
@@ -47,7 +49,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 OUT = HERE / "out"
 GEN = HERE / "gen_intent.py"
-STAGES = ("validate", "resolve", "cold build", "floor", "model", "warm edit", "warm add", "no change")
+STAGES = ("validate", "resolve", "lock", "cold build", "floor", "model", "warm edit", "warm add", "no change")
 
 
 def intent_dir(size: int) -> Path:
@@ -117,7 +119,9 @@ def child(src: Path, work: Path) -> dict:
     facts = time.perf_counter() - t0
     t["validate"] = validate_seconds(src, cache)
     t["resolve"] = total - t["validate"] + facts
+    t0 = time.perf_counter()
     v.write_lock()
+    t["lock"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     result = render.build(network, work / "build", cache=cache)
     t["cold build"] = time.perf_counter() - t0
@@ -152,7 +156,7 @@ def floor(network) -> float:
     doing nothing else."""
     from netgen.render import build as render
 
-    render._JOB = render._Job(network, None, Path(), Path(), {}, {}, {}, None, None)
+    render._JOB = render._Job(network, None, Path(), -1, {}, {}, {}, None, None)
     try:
         t0 = time.perf_counter()
         render._render(list(network.devices), None, False, work=_render_only)
@@ -233,7 +237,7 @@ def report(rows: dict[int, dict]) -> None:
     print("-" * len(head))
     for r in rows.values():
         t = r["times"]
-        cold = t["validate"] + t["resolve"] + t["cold build"]
+        cold = t["validate"] + t["resolve"] + t["lock"] + t["cold build"]
         print(f"{r['sites']:>7,} {r['devices']:>8,} " + " ".join(f"{t[s]:>9.2f}s" for s in STAGES)
               + f" {r['devices'] / cold:>9,.0f} {r['rss'] / 2**20:>6,.0f} MB {t['cold build'] / t['floor']:>11.2f}"
               f" {cold / t['floor']:>9.2f}")

@@ -11,6 +11,7 @@ import os
 import pickle
 import select
 import signal
+import threading
 import traceback
 from typing import Any, Callable
 
@@ -42,8 +43,11 @@ class InChild:
         """Wait for the child; its return value, or RuntimeError with its traceback."""
         with os.fdopen(self.pipe, "rb") as pipe:
             data = pipe.read()
-        os.waitpid(self.pid, 0)
         self.reaped = True
+        if os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+            # It has sent everything and is ending: unmapping a national model's memory takes
+            # tens of milliseconds this process need not wait for. A thread reaps it.
+            threading.Thread(target=os.waitpid, args=(self.pid, 0), daemon=True).start()
         if not data:
             raise RuntimeError("the background process ended without a result")
         ok, value = pickle.loads(data)

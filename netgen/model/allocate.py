@@ -37,7 +37,7 @@ from ..intent.cache import Cache
 from ..intent.intent import LEVEL_RANK, Intent
 from ..intent.tree import Map
 from .lock import Lock
-from .pool import Block, Net, Pool, PoolExhausted, block, last, network, parse_block
+from .pool import Block, Net, Pool, PoolExhausted, block, block_text, last, network, parse_block
 from .ports import access_device, allocate_ports, port_demands
 from .types import Origin
 
@@ -100,7 +100,7 @@ class Allocation:
     def _texts(self, blocks, ports) -> dict[str, str]:
         """Lock-file entries of (key, block) and (key, port) pairs."""
         text = self.lock_text
-        out = {k: text.get(k) or str(network(b)) for k, b in blocks}
+        out = {k: text.get(k) or block_text(b) for k, b in blocks}
         out.update((k, str(v)) for k, v in ports)
         return out
 
@@ -118,7 +118,7 @@ class Allocation:
         if len(entries) != len(self.blocks) + len(self.ports):
             return False
         text = self.lock_text
-        return all(k in text or entries.get(k) == str(network(b)) for k, b in self.blocks.items()) and \
+        return all(k in text or entries.get(k) == block_text(b) for k, b in self.blocks.items()) and \
             all(entries.get(k) == str(v) for k, v in self.ports.items())
 
     @cached_property

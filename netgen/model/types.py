@@ -148,6 +148,7 @@ class Management:
 class Device:
     name: str
     site: str
+    site_name: str  # printed in the config's header: its templates need not look the site up
     level: str
     role: str
     reflector: bool

@@ -62,7 +62,7 @@ class _Job:
     network: Network | LazyNetwork
     platform: str | None
     out_dir: Path
-    stage: Path
+    stage: int  # the staging directory, open: each config is created in it by name
     suffix: dict[str, str]  # platform → file suffix
     context: dict[str, str]  # platform → digest of its templates and netgen's code
     record: dict  # device → (key, sha256, reads) from the previous build
@@ -114,52 +114,57 @@ def _render_chunk(names: list[str]) -> list[_Outcome]:
     """Each device's outcome; a config with new content is written into the staging directory.
 
     In phases, each over the whole task: what the cache keeps, then every model the rest need,
-    then every config rendered, then hashed and written. Each phase runs one kind of code over
-    many devices, which keeps it in the CPU's caches: a fifth faster than device by device."""
+    then every config rendered, hashed and written, then the keys. Each phase runs one kind of
+    code over many devices, which keeps it in the CPU's caches: a fifth faster than device by
+    device. What a phase reads from the one before is what that one just made (the device's
+    digest is taken while its spec is fresh, a config's hash while its text is)."""
     job = _JOB
+    values = job.values
     kept: dict[str, _Outcome] = {}
     todo: list[tuple[str, str]] = []  # (device, platform)
     for name in names:
         plat = job.platform or job.platform_of(name)
         old = job.record.get(name)
         if old is not None and job.previous.same(job.out_dir, name, name + job.suffix[plat], old[1], None):
-            key = _key(plat, name, old[2])
+            key = _key(plat, values.device(name), old[2])
             if key is not None and key == old[0]:  # made of the same things as the file there
                 kept[name] = _Outcome(name, plat, old[1], key, old[2], False)
                 continue
         todo.append((name, plat))
-    devices = [job.network.devices[name] for name, _ in todo]
-    rendered: list[tuple[bytes | Exception, NetworkReads]] = []
-    for (name, plat), device in zip(todo, devices):
+    devices = [(job.network.devices[name], values.device(name)) for name, _ in todo]
+    rendered: list[tuple[str, str, bytes | None, str, NetworkReads, bool]] = []
+    for (name, plat), (device, made_of) in zip(todo, devices):
         reads = NetworkReads(job.network)
         try:
-            rendered.append((_template(plat).render(d=device, net=reads).encode("utf-8"), reads))
+            text = _template(plat).render(d=device, net=reads).encode("utf-8")
         except Exception as exc:  # a template bug becomes a diagnostic naming the template line
-            rendered.append((exc, reads))
-    for (name, plat), (text, reads) in zip(todo, rendered):
-        if isinstance(text, Exception):
-            kept[name] = _Outcome(name, plat, None, None, (), False, _template_error(name, text))
+            kept[name] = _Outcome(name, plat, None, None, (), False, _template_error(name, exc))
             continue
         file = name + job.suffix[plat]
         sha = hashlib.sha256(text).hexdigest()
         staged = not job.previous.same(job.out_dir, name, file, sha, text)
         if staged:
-            _write(os.path.join(job.stage, file), text)
+            _write(job.stage, file, text)
+        rendered.append((name, plat, made_of, sha, reads, staged))
+    for name, plat, made_of, sha, reads, staged in rendered:
         read = tuple(sorted(reads.reads))
-        kept[name] = _Outcome(name, plat, sha, _key(plat, name, read), read, staged)
+        kept[name] = _Outcome(name, plat, sha, _key(plat, made_of, read), read, staged)
     return [kept[name] for name in names]
 
 
-def _key(platform: str, name: str, reads: tuple) -> bytes | None:
+def _key(platform: str, device: bytes | None, reads: tuple) -> bytes | None:
     """What a device's config is made of, digested: its platform's templates and netgen's code,
-    the device, and the current value of each thing its templates read."""
+    the device (ReadValues.device), and the current value of each thing its templates read."""
+    if device is None:
+        return None
     values = _JOB.values
-    return digest(_JOB.context[platform], values.device(name), *[(r, values.value(r)) for r in reads])
+    return digest(_JOB.context[platform], device, *[(r, values.value(r)) for r in reads])
 
 
-def _write(path: str, data: bytes) -> None:
-    """A new file in the staging directory (os calls: pathlib's costs more, 50,000 times)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+def _write(directory: int, name: str, data: bytes) -> None:
+    """A new file in the staging directory (os calls, relative to the directory's descriptor:
+    pathlib's cost more, and so does the kernel walking the whole path, 50,000 times)."""
+    fd = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644, dir_fd=directory)
     try:
         view = memoryview(data)
         while view:
@@ -193,12 +198,14 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
     stage = staging(out_dir)
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
-    _JOB = _Job(network, platform, out_dir, stage, {p: d.suffix for p, d in descriptors.items()}, context, record,
+    stage_fd = os.open(stage, os.O_RDONLY | os.O_DIRECTORY)
+    _JOB = _Job(network, platform, out_dir, stage_fd, {p: d.suffix for p, d in descriptors.items()}, context, record,
                 prev, platform_of)
     try:
         outcomes = _render(names, jobs, progress)
     finally:
         _JOB = None
+        os.close(stage_fd)
     try:
         if any(o.diagnostic for o in outcomes):
             result.diagnostics += [o.diagnostic for o in outcomes if o.diagnostic]

@@ -55,19 +55,21 @@ class NetworkReads:
 
 
 class ReadValues:
-    """What the cache key is made of, as plain values: a device, and the current value of each
-    read. From a LazyNetwork these are specs (nothing is built); from a Network, the objects
-    flattened. A whole field is digested once per process."""
+    """What the cache key is made of: a device's digest, and the current value of each read, as
+    plain values. From a LazyNetwork these are specs (nothing is built); from a Network, the
+    objects flattened. A whole field is digested once per process."""
 
     def __init__(self, network: Network | LazyNetwork):
         self.network = network
         self.lazy = isinstance(network, LazyNetwork)
         self._whole: dict[str, bytes | None] = {}
 
-    def device(self, name: str) -> Any:
+    def device(self, name: str) -> bytes | None:
+        """The device, digested (None: not cacheable): made while its spec is fresh, a digest
+        keeps it for the key made after rendering at the cost of 32 bytes."""
         if self.lazy:
-            return "spec", self.network.spec("devices", name)
-        return "object", flat(self.network.devices[name])
+            return digest("spec", self.network.spec("devices", name))
+        return digest("object", flat(self.network.devices[name]))
 
     def value(self, read: Read) -> Any:
         field = read[0]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from netgen.model.pool import Pool, PoolExhausted
+from netgen.model.pool import Pool, PoolExhausted, block_text
 
 N = ipaddress.ip_network
 
@@ -262,3 +262,21 @@ def test_pool_agrees_with_a_brute_force_model(ops):
         for b in free:
             if a != b and a.prefixlen == b.prefixlen:
                 assert a.supernet() != b.supernet()
+
+
+def _hextets():
+    """An IPv6 address from eight hextets, mostly zero or not: every run of zeros the text
+    compresses (or not), and the ::a.b.c.d and ::ffff:a.b.c.d forms."""
+    return st.lists(st.sampled_from([0, 0, 0, 1, 0xffff]) | st.integers(0, 0xffff), min_size=8, max_size=8).map(
+        lambda hs: sum(h << (16 * (7 - i)) for i, h in enumerate(hs)))
+
+
+@settings(max_examples=500, deadline=None)
+@given(v4=st.integers(0, 2**32 - 1), v6=_hextets(), length4=st.integers(0, 32),
+       length6=st.sampled_from([128, 127, 96, 64]) | st.integers(0, 128))
+@example(v4=0, v6=0x0102_0304, length4=0, length6=128).via("::1.2.3.4 in C")
+@example(v4=0, v6=0xffff_0102_0304, length4=0, length6=128).via("::ffff:1.2.3.4 in C")
+def test_a_block_is_written_as_ipaddress_writes_its_network(v4, v6, length4, length6):
+    for value, length, bits, cls in ((v4, length4, 32, ipaddress.IPv4Network), (v6, length6, 128, ipaddress.IPv6Network)):
+        first = value & ~((1 << (bits - length)) - 1)
+        assert block_text((first, length, bits)) == str(cls((first, length))), (first, length)

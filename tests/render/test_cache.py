@@ -91,14 +91,37 @@ def test_an_edit_rewrites_its_device_and_the_neighbour_whose_config_shows_it(int
     assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
 
 
-def test_what_a_template_reads_from_the_network_is_part_of_the_key(intent_dir, tmp_path, cache):
-    """A site's name is printed by its devices' headers (through `net.sites`, not `d`)."""
+def test_a_site_name_is_part_of_its_devices_and_of_no_other(intent_dir, tmp_path, cache):
+    """Each header prints its site's name (d.site_name): renaming a site renders its devices again."""
     out = tmp_path / "build"
     assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
     intent_dir.replace("sites/guangxi/nanning.yaml", "name: 隆安县", "name: 隆安县 (新)")
     result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
     assert result.written and all(n.startswith("gx-nn-la") for n in result.written)
     assert "隆安县 (新)" in (out / f"{result.written[0]}.cfg").read_text(encoding="utf-8")
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
+def test_what_a_template_reads_from_the_network_is_part_of_the_key(intent_dir, tmp_path, cache, monkeypatch,
+                                                                     clean_template_caches):
+    """A template may look up what its device does not hold through `net` — here the parent
+    site's name: what it read is part of the key, so renaming the city renders again the
+    configs that printed that name, and no other."""
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    system = templates / "huawei_vrp" / "system.j2"
+    system.write_text(system.read_text(encoding="utf-8") + "{% set up = net.sites[d.site].parent %}"
+                      "# under {{ net.sites[up].name if up else 'none' }}\n", encoding="utf-8")
+    monkeypatch.setenv("NETGEN_TEMPLATES", str(templates))
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    intent_dir.replace("sites/guangxi/nanning.yaml", "name: 南宁市", "name: 南宁市 (新)")
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    net = resolve(intent_dir.root).network
+    below = {n for n, d in net.devices.items() if net.sites[d.site].parent == "gx-nn" and d.platform == "huawei_vrp"}
+    at = {n for n, d in net.devices.items() if d.site == "gx-nn"}  # their header names the city
+    assert below and set(result.written) == below | at
+    assert all("# under 南宁市 (新)" in (out / f"{n}.cfg").read_text(encoding="utf-8") for n in below)
     assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
 
 
