@@ -51,6 +51,21 @@ def test_link_ends_take_the_two_addresses_of_the_subnet(net):
         assert a.peer_device == link.b and b.peer_device == link.a
 
 
+def test_a_device_is_the_same_whatever_order_devices_are_gathered_in(net, monkeypatch):
+    """A link's two ends are made together and the second kept until asked for: gathered in
+    any order, twice, or after the memo was emptied, every device is the full model's."""
+    import random
+
+    res = resolve("inventory", locked=True, model=False)
+    names = list(net.devices)
+    random.Random(7).shuffle(names)
+    lazy = res.lazy_network()
+    assert all(lazy.resolver.device(*lazy._devices[n]) == net.devices[n] for n in names + names[:5])
+    monkeypatch.setattr(sys.modules["netgen.model.resolve"], "_LINK_MEMO", 1)  # one end kept at a time
+    lazy = res.lazy_network()
+    assert all(lazy.resolver.device(*lazy._devices[n]) == net.devices[n] for n in reversed(names))
+
+
 def test_corrupted_lock_is_a_clean_error(intent_dir):
     intent_dir.write("netgen.lock", "{not json")
     res = resolve(intent_dir.root)
