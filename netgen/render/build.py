@@ -87,6 +87,18 @@ class _Outcome(NamedTuple):
     diagnostic: Diagnostic | None = None
 
 
+class _Done(NamedTuple):
+    """A task's devices as the build directory, the manifest and the cache need them, gathered
+    by the process that rendered them: the main process only joins the tasks' (50,000 devices'
+    entries made one by one after the render cost it a twentieth of a second)."""
+
+    manifest: dict[str, dict]  # device → its manifest entry
+    record: dict[str, tuple]  # device → (key, sha256, reads), for the next build to compare
+    written: list[str]  # devices whose config is new, in the staging directory
+    unchanged: list[str]
+    diagnostics: list[Diagnostic]
+
+
 @lru_cache(maxsize=None)
 def _template(platform_name: str) -> jinja2.Template:
     return make_environment(load_platform(platform_name)).get_template("device.j2")
@@ -110,7 +122,7 @@ def _template_error(name: str, exc: BaseException) -> Diagnostic:
                       "fix the template; templates only print values the model provides")
 
 
-def _render_chunk(names: list[str]) -> list[_Outcome]:
+def _render_chunk(names: list[str]) -> _Done:
     """Each device's outcome; a config with new content is written into the staging directory.
 
     In phases, each over the whole task: what the cache keeps, then every model the rest need,
@@ -149,7 +161,20 @@ def _render_chunk(names: list[str]) -> list[_Outcome]:
     for name, plat, made_of, sha, reads, staged in rendered:
         read = tuple(sorted(reads.reads))
         kept[name] = _Outcome(name, plat, sha, _key(plat, made_of, read), read, staged)
-    return [kept[name] for name in names]
+    return _done([kept[name] for name in names])
+
+
+def _done(outcomes: list[_Outcome]) -> _Done:
+    done = _Done({}, {}, [], [], [])
+    for o in outcomes:
+        if o.diagnostic is not None:
+            done.diagnostics.append(o.diagnostic)
+            continue
+        done.manifest[o.name] = {"file": o.name + _JOB.suffix[o.platform], "platform": o.platform, "sha256": o.sha256}
+        if o.key is not None:
+            done.record[o.name] = (o.key, o.sha256, o.reads)
+        (done.written if o.staged else done.unchanged).append(o.name)
+    return done
 
 
 def _key(platform: str, device: bytes | None, reads: tuple) -> bytes | None:
@@ -202,27 +227,23 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
     _JOB = _Job(network, platform, out_dir, stage_fd, {p: d.suffix for p, d in descriptors.items()}, context, record,
                 prev, platform_of)
     try:
-        outcomes = _render(names, jobs, progress)
+        done: list[_Done] = _render(names, jobs, progress)
     finally:
         _JOB = None
         os.close(stage_fd)
     try:
-        if any(o.diagnostic for o in outcomes):
-            result.diagnostics += [o.diagnostic for o in outcomes if o.diagnostic]
+        result.diagnostics += [d for task in done for d in task.diagnostics]
+        if result.diagnostics:
             shutil.rmtree(stage, ignore_errors=True)
             return result
-        manifest_devices, staged, new_record = {}, [], {}
-        for o in outcomes:
-            desc = descriptors[o.platform]
-            file = o.name + desc.suffix
-            manifest_devices[o.name] = {"file": file, "platform": desc.name, "sha256": o.sha256}
-            if o.key is not None:
-                new_record[o.name] = (o.key, o.sha256, o.reads)
-            if o.staged:
-                staged.append(file)
-                result.written.append(o.name)
-            else:
-                result.unchanged.append(o.name)
+        manifest_devices: dict[str, dict] = {}
+        new_record: dict[str, tuple] = {}
+        for task in done:
+            manifest_devices.update(task.manifest)
+            new_record.update(task.record)
+            result.written += task.written
+            result.unchanged += task.unchanged
+        staged = [manifest_devices[name]["file"] for name in result.written]
         result.removed = sorted(set(prev.devices) - set(manifest_devices))
         kept = {e["file"] for e in manifest_devices.values()}
         gone = sorted({e.get("file") for e in prev.devices.values() if isinstance(e, dict)} - kept - {None})
@@ -236,7 +257,9 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    if cache is not None:
+    if cache is not None and new_record == record:  # nothing rendered again: 5 MB not written again
+        cache.touch("render", slot)
+    elif cache is not None:
         cache.write("render", slot, pickle.dumps(new_record, protocol=pickle.HIGHEST_PROTOCOL))
         cache.trim("render", KEEP_INDEXES)
     return result
@@ -250,10 +273,10 @@ def _read_record(cache: Cache | None, slot: str) -> dict:
         return {}
 
 
-def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chunk) -> list[_Outcome]:
-    """`work` over the names in tasks (_tasks), in this process and `jobs - 1` forked copies of
-    it, each taking the next task when it is free. A copy shares the model copy-on-write and
-    sends back only its outcomes; nothing is fed to it while it runs — a task queue's feeder
+def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chunk) -> list:
+    """`work`'s result for each task (_tasks), in task order: run in this process and `jobs - 1`
+    forked copies of it, each taking the next task when it is free. A copy shares the model
+    copy-on-write and sends back only its results; nothing is fed to it while it runs — a task queue's feeder
     thread competes with this process's own rendering for the GIL and leaves the workers
     waiting: the next task's number is in shared memory."""
     jobs = max(1, min(jobs or cores(), len(names) // CHUNK))
@@ -271,11 +294,11 @@ def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chu
             o.close()
         if bar:
             bar.stop()
-    done: list[list[_Outcome] | None] = [None] * len(tasks)
+    done: list = [None] * len(tasks)
     for share in shares:
-        for index, outcomes in share:
-            done[index] = outcomes
-    return [o for outcomes in done for o in outcomes]  # type: ignore[union-attr]
+        for index, result in share:
+            done[index] = result
+    return done
 
 
 def _tasks(names: list[str], jobs: int) -> list[list[str]]:

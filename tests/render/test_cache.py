@@ -76,6 +76,19 @@ def test_a_cached_build_is_byte_identical_to_an_uncached_one(intent_dir, tmp_pat
     assert files(out) == uncached(intent_dir.root, tmp_path / "plain") == files(out)
 
 
+def test_the_render_record_is_written_again_only_when_it_changed(intent_dir, tmp_path, cache):
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    record = cache.path("render", f"{out.resolve()}\0")
+    first = record.stat()
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert result.written == [] and record.stat().st_ino == first.st_ino  # touched, not written
+    intent_dir.replace("sites/guangxi/nanning.yaml", "name: 隆安县", "name: 隆安县 (新)")
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).written
+    assert record.stat().st_ino != first.st_ino
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).written == []  # and it holds the new keys
+
+
 def test_an_edit_rewrites_its_device_and_the_neighbour_whose_config_shows_it(intent_dir, tmp_path, cache):
     """The county PE's uplink bandwidth is printed by the county PE and by the city PE at the
     other end of the link: both are rendered again, nothing else."""
