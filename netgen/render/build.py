@@ -123,7 +123,8 @@ def _template_error(name: str, exc: BaseException) -> Diagnostic:
 
 
 def _render_chunk(names: list[str]) -> _Done:
-    """Each device's outcome; a config with new content is written into the staging directory.
+    """A task's devices rendered (or kept); a config with new content is written into the
+    staging directory.
 
     In phases, each over the whole task: what the cache keeps, then every model the rest need,
     then every config rendered, hashed and written, then the keys. Each phase runs one kind of
@@ -165,6 +166,7 @@ def _render_chunk(names: list[str]) -> _Done:
 
 
 def _done(outcomes: list[_Outcome]) -> _Done:
+    """A task's outcomes as build() joins them."""
     done = _Done({}, {}, [], [], [])
     for o in outcomes:
         if o.diagnostic is not None:
@@ -276,9 +278,9 @@ def _read_record(cache: Cache | None, slot: str) -> dict:
 def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chunk) -> list:
     """`work`'s result for each task (_tasks), in task order: run in this process and `jobs - 1`
     forked copies of it, each taking the next task when it is free. A copy shares the model
-    copy-on-write and sends back only its results; nothing is fed to it while it runs — a task queue's feeder
-    thread competes with this process's own rendering for the GIL and leaves the workers
-    waiting: the next task's number is in shared memory."""
+    copy-on-write and sends back only its results; nothing is fed to it while it runs — a task
+    queue's feeder thread competes with this process's own rendering for the GIL and leaves
+    the workers waiting: the next task's number is in shared memory."""
     jobs = max(1, min(jobs or cores(), len(names) // CHUNK))
     tasks = _tasks(names, jobs)
     queue = _Queue(len(tasks), jobs)

@@ -277,6 +277,7 @@ def _hextets():
 @example(v4=0, v6=0x0102_0304, length4=0, length6=128).via("::1.2.3.4 in C")
 @example(v4=0, v6=0xffff_0102_0304, length4=0, length6=128).via("::ffff:1.2.3.4 in C")
 def test_a_block_is_written_as_ipaddress_writes_its_network(v4, v6, length4, length6):
-    for value, length, bits, cls in ((v4, length4, 32, ipaddress.IPv4Network), (v6, length6, 128, ipaddress.IPv6Network)):
+    for value, length, bits, cls in ((v4, length4, 32, ipaddress.IPv4Network),
+                                     (v6, length6, 128, ipaddress.IPv6Network)):
         first = value & ~((1 << (bits - length)) - 1)
         assert block_text((first, length, bits)) == str(cls((first, length))), (first, length)
