@@ -150,6 +150,12 @@ def up(network: Network, name: str = "lab", scope: list[str] | None = None, inte
     if stale_vrfs:
         ip_batch([f"netns del {ns}" for ns in stale_vrfs], force=True)
         state.namespaces = [ns for ns in state.namespaces if ns not in stale_vrfs]
+    ends: dict[str, set[str]] = {}  # namespace → its ends of the links
+    for v in topo.veths:
+        ends.setdefault(v.ns_a, set()).add(v.if_a)
+        ends.setdefault(v.ns_b, set()).add(v.if_b)
+    _parallel(lambda n: routers[n].wait_adopted(set().union(*(ends.get(ns, set()) for ns in routers[n].spec.namespaces)),
+                                                wait), result.kept)
     state.routers = sorted(routers)
     state.save()
     result.added = new_routers

@@ -89,6 +89,22 @@ class Router:
             self.exec(f"umount /run/netns/{shlex.quote(vrf)}; rm -f /run/netns/{shlex.quote(vrf)}", check=False)
         return [self.spec.vrf_netns(v) for v in sorted(inside - wanted)]
 
+    def wait_adopted(self, interfaces: set[str], timeout: float) -> None:
+        """Wait until zebra knows each of the router's VRFs and `interfaces`. A running zebra
+        adopts VRF namespaces and links added under it as it learns of them (inotify, netlink),
+        and its running config changes when it does: read before then — by a plan — it would
+        change by itself afterwards, and the plan be refused as stale."""
+        deadline = time.monotonic() + timeout
+        while True:
+            vrfs = set(self.exec("vtysh -c 'show vrf'", check=False, timeout=15).stdout.split())
+            known = set(self.exec("vtysh -c 'show interface vrf all brief'", check=False, timeout=15).stdout.split())
+            missing = sorted((set(self.spec.vrfs) - vrfs) | (interfaces - known))
+            if not missing:
+                return
+            if time.monotonic() > deadline:
+                raise LabError(f"{self.spec.name}: zebra has not taken up {', '.join(missing)} after {timeout:.0f} s")
+            time.sleep(0.2)
+
     def start(self, record) -> None:
         """Start the daemons and load the integrated config; `record([[pid, start time], …])` is
         called as soon as the daemons run, before anything else can fail."""
