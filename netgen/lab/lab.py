@@ -154,8 +154,11 @@ def up(network: Network, name: str = "lab", scope: list[str] | None = None, inte
     for v in topo.veths:
         ends.setdefault(v.ns_a, set()).add(v.if_a)
         ends.setdefault(v.ns_b, set()).add(v.if_b)
-    _parallel(lambda n: routers[n].wait_adopted(set().union(*(ends.get(ns, set()) for ns in routers[n].spec.namespaces)),
-                                                wait), result.kept)
+
+    def adopted(n: str) -> None:  # zebra has taken up what this up() added under a running router
+        routers[n].wait_adopted(set().union(*(ends.get(ns, set()) for ns in routers[n].spec.namespaces)), wait)
+
+    _parallel(adopted, result.kept)
     state.routers = sorted(routers)
     state.save()
     result.added = new_routers
