@@ -40,6 +40,11 @@ def _session_order(session: tuple) -> tuple:
     return session[3], session[0]
 
 
+def _with_rd(parts: tuple, loopback: str) -> tuple:
+    """A device's VRFs from their parts (Resolver.vrf_parts): the RD is its loopback and the VPN id."""
+    return tuple([(zid, vrf, kind, vpn, f"{loopback}:{vpn}", rt) for zid, vrf, kind, vpn, rt in parts])
+
+
 def _text(address: int) -> str:
     """An IPv4 address as text."""
     return socket.inet_ntoa(address.to_bytes(4, "big"))
@@ -372,21 +377,19 @@ class Resolver:
                 dev["platform"], dev["vendor"], dev["model"], asn, lb4, lb6, lb4_text,
                 self._isis_net(site, lb4) if lb4 is not None else "", self.igp,
                 tuple(sorted(ifaces, key=lambda x: (x[0], x[6] or 0))),
-                tuple([(zid, vrf, kind, vpn, f"{lb4_text}:{vpn}", rt) for zid, vrf, kind, vpn, rt in own]),
-                tuple([(zid, vrf, kind, vpn, f"{lb4_text}:{vpn}", rt) for zid, vrf, kind, vpn, rt in transit]),
+                _with_rd(own, lb4_text), _with_rd(transit, lb4_text),
                 tuple(sorted((*bgp, *link_bgp), key=_session_order)) if link_bgp else bgp,
-                tuple(sorted(attachments, key=lambda x: (x[4], x[5])) if len(attachments) > 1 else attachments), inet,
-                self._management(site, dev))
+                tuple(sorted(attachments, key=lambda x: (x[4], x[5]))), inet, self._management(site, dev))
 
     def device(self, site: Map, dev: Map) -> Device:
         return specs.device(self.device_spec(site, dev))
 
     def site_spec(self, s: Map) -> tuple:
-        blocks, sid, devices = self.a.blocks, s["id"], s["devices"]
-        p4, p6 = blocks.get(f"ipv4/pool/{sid}"), blocks.get(f"ipv6/pool/{sid}")
+        a, sid = self.a, s["id"]
+        p4, p6 = a.blocks.get(f"ipv4/pool/{sid}"), a.blocks.get(f"ipv6/pool/{sid}")
         return (sid, s["name"], s["level"], s["code"], s.get("parent"), self.i.site_mlps[sid], self.asn[self.domain[sid]],
                 None if p4 is None else p4[:2], None if p6 is None else p6[:2],
-                (devices[0]["name"],) if len(devices) == 1 else tuple(sorted([d["name"] for d in devices])))
+                tuple(sorted(d["name"] for d in s["devices"])))
 
     def site(self, s: Map) -> Site:
         return specs.site(self.site_spec(s))

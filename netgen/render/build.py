@@ -40,8 +40,8 @@ from .platform import Platform, PlatformError, load_platform
 from .reads import NetworkReads, ReadValues
 
 # The fewest and most devices in a task a process takes (see _tasks). A task's devices are
-# rendered after all of them are built, and their specs digested after that: the specs of a
-# task's devices and sites must stay in the LazyNetwork's cache meanwhile, or be made again.
+# built after the cache has checked all of them, from the specs that check gathered: those
+# must stay in the LazyNetwork's cache meanwhile, or be made again.
 CHUNK, TASK = 256, KEEP // 4
 KEEP_INDEXES = 32  # build directories whose render records the cache keeps
 
