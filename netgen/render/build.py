@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import hashlib
+import io
+import json
 import mmap
 import multiprocessing
 import os
@@ -31,18 +33,20 @@ from ..diagnostics import Diagnostic, Location, Result, Severity
 from ..intent.background import InChild, cores
 from ..intent.cache import Cache, code_fingerprint
 from ..intent.gcpause import without_gc
-from ..model.lazy import KEEP, LazyNetwork
+from ..model.lazy import LazyNetwork
 from ..model.types import Network
 from .digest import digest
 from .environment import make_environment
-from .outdir import MANIFEST, Previous, commit, fingerprint, previous, staging  # noqa: F401 - MANIFEST, fingerprint: API
+from .outdir import (MANIFEST, Previous, commit, fingerprint, manifest_document,  # noqa: F401 - MANIFEST: API
+                     manifest_entry, previous, staging)
 from .platform import Platform, PlatformError, load_platform
 from .reads import NetworkReads, ReadValues
 
 # The fewest and most devices in a task a process takes (see _tasks). A task's devices are
-# built after the cache has checked all of them, from the specs that check gathered: those
-# must stay in the LazyNetwork's cache meanwhile, or be made again.
-CHUNK, TASK = 256, KEEP // 4
+# built after the cache has checked all of them, from the specs that check gathered (the
+# LazyNetwork keeps them). The last tasks are small so that the processes finish together.
+CHUNK, TASK = 64, 1024
+PER_PROCESS = 256  # the fewest devices worth another process (it compiles the templates again: ~50 ms)
 KEEP_INDEXES = 32  # build directories whose render records the cache keeps
 
 
@@ -52,7 +56,12 @@ class BuildResult(Result):
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    manifest: dict = field(default_factory=dict)
+    manifest_text: str = ""  # manifest.json as written
+
+    @property
+    def manifest(self) -> dict:
+        """manifest.json (read from its text when asked for: a build itself never needs it)."""
+        return json.loads(self.manifest_text) if self.manifest_text else {}
 
 
 @dataclass
@@ -88,14 +97,17 @@ class _Outcome(NamedTuple):
 
 
 class _Done(NamedTuple):
-    """A task's devices as the build directory, the manifest and the cache need them, gathered
-    by the process that rendered them: the main process only joins the tasks' (50,000 devices'
-    entries made one by one after the render cost it a twentieth of a second)."""
+    """A task's devices as the build directory, the manifest and the cache need them, made by
+    the process that rendered them: the main process only joins text and bytes. (When tasks
+    sent dicts, pickling, sending and unpickling them, then writing them out as the manifest
+    and pickling them again as the record, kept both cores waiting a fifth of a second.)"""
 
-    manifest: dict[str, dict]  # device → its manifest entry
-    record: dict[str, tuple]  # device → (key, sha256, reads), for the next build to compare
+    manifest: str  # the devices' manifest entries (outdir.manifest_entry), joined, in name order
+    record: bytes  # {device: (key, sha256, reads)} pickled, for the next build to compare
     written: list[str]  # devices whose config is new, in the staging directory
     unchanged: list[str]
+    rendered: int  # devices rendered (the others kept from the previous build as they were)
+    replaced: list[str]  # files of the previous build whose device now has another (platform)
     diagnostics: list[Diagnostic]
 
 
@@ -139,12 +151,12 @@ def _render_chunk(names: list[str]) -> _Done:
         plat = job.platform or job.platform_of(name)
         old = job.record.get(name)
         if old is not None and job.previous.same(job.out_dir, name, name + job.suffix[plat], old[1], None):
-            key = _key(plat, values.device(name), old[2])
+            key = _key(values.device(name, job.context[plat]), old[2])
             if key is not None and key == old[0]:  # made of the same things as the file there
                 kept[name] = _Outcome(name, plat, old[1], key, old[2], False)
                 continue
         todo.append((name, plat))
-    devices = [(job.network.devices[name], values.device(name)) for name, _ in todo]
+    devices = [(job.network.devices[name], values.device(name, job.context[plat])) for name, plat in todo]
     rendered: list[tuple[str, str, bytes | None, str, NetworkReads, bool]] = []
     for (name, plat), (device, made_of) in zip(todo, devices):
         reads = NetworkReads(job.network)
@@ -161,31 +173,39 @@ def _render_chunk(names: list[str]) -> _Done:
         rendered.append((name, plat, made_of, sha, reads, staged))
     for name, plat, made_of, sha, reads, staged in rendered:
         read = tuple(sorted(reads.reads))
-        kept[name] = _Outcome(name, plat, sha, _key(plat, made_of, read), read, staged)
-    return _done([kept[name] for name in names])
+        kept[name] = _Outcome(name, plat, sha, _key(made_of, read), read, staged)
+    return _done([kept[name] for name in names], len(rendered))
 
 
-def _done(outcomes: list[_Outcome]) -> _Done:
+def _done(outcomes: list[_Outcome], rendered: int) -> _Done:
     """A task's outcomes as build() joins them."""
-    done = _Done({}, {}, [], [], [])
+    entries: list[str] = []
+    record: dict[str, tuple] = {}
+    done = _Done("", b"", [], [], rendered, [], [])
+    previous = _JOB.previous.devices
     for o in outcomes:
         if o.diagnostic is not None:
             done.diagnostics.append(o.diagnostic)
             continue
-        done.manifest[o.name] = {"file": o.name + _JOB.suffix[o.platform], "platform": o.platform, "sha256": o.sha256}
+        file = o.name + _JOB.suffix[o.platform]
+        entries.append(manifest_entry(o.name, file, o.platform, o.sha256))
         if o.key is not None:
-            done.record[o.name] = (o.key, o.sha256, o.reads)
+            record[o.name] = (o.key, o.sha256, o.reads)
         (done.written if o.staged else done.unchanged).append(o.name)
-    return done
+        old = previous.get(o.name)
+        old_file = old.get("file") if isinstance(old, dict) else None
+        if isinstance(old_file, str) and old_file != file:
+            done.replaced.append(old_file)
+    return done._replace(manifest=",\n".join(entries), record=pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
 
 
-def _key(platform: str, device: bytes | None, reads: tuple) -> bytes | None:
-    """What a device's config is made of, digested: its platform's templates and netgen's code,
-    the device (ReadValues.device), and the current value of each thing its templates read."""
-    if device is None:
-        return None
+def _key(device: bytes | None, reads: tuple) -> bytes | None:
+    """What a device's config is made of, digested: its platform's templates and netgen's code
+    with the device (ReadValues.device), and the current value of each thing its templates read."""
+    if device is None or not reads:
+        return device
     values = _JOB.values
-    return digest(_JOB.context[platform], device, *[(r, values.value(r)) for r in reads])
+    return digest(device, *[(r, values.value(r)) for r in reads])
 
 
 def _write(directory: int, name: str, data: bytes) -> None:
@@ -208,10 +228,12 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
     global _JOB
     out_dir = Path(out_dir)
     result = BuildResult(out_dir=out_dir)
-    names = list(network.devices)
-    platform_of = network.platform if isinstance(network, LazyNetwork) else (lambda n: network.devices[n].platform)
+    names = sorted(network.devices)  # (already, from the model): the manifest is in name order
+    lazy = isinstance(network, LazyNetwork)
+    platform_of = network.platform if lazy else (lambda n: network.devices[n].platform)
     try:
-        platforms = {platform} if platform else {platform_of(n) for n in names}
+        platforms = {platform} if platform else \
+            network.platforms() if lazy else {d.platform for d in network.devices.values()}
         descriptors: dict[str, Platform] = {p: load_platform(p) for p in sorted(platforms)}
     except PlatformError as exc:
         result.diagnostics.append(Diagnostic("render.platform", Severity.ERROR, str(exc), Location("templates"),
@@ -226,8 +248,8 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     stage_fd = os.open(stage, os.O_RDONLY | os.O_DIRECTORY)
-    _JOB = _Job(network, platform, out_dir, stage_fd, {p: d.suffix for p, d in descriptors.items()}, context, record,
-                prev, platform_of)
+    suffix = {p: d.suffix for p, d in descriptors.items()}
+    _JOB = _Job(network, platform, out_dir, stage_fd, suffix, context, record, prev, platform_of)
     try:
         done: list[_Done] = _render(names, jobs, progress)
     finally:
@@ -238,41 +260,51 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
         if result.diagnostics:
             shutil.rmtree(stage, ignore_errors=True)
             return result
-        manifest_devices: dict[str, dict] = {}
-        new_record: dict[str, tuple] = {}
         for task in done:
-            manifest_devices.update(task.manifest)
-            new_record.update(task.record)
             result.written += task.written
             result.unchanged += task.unchanged
-        staged = [manifest_devices[name]["file"] for name in result.written]
-        result.removed = sorted(set(prev.devices) - set(manifest_devices))
-        kept = {e["file"] for e in manifest_devices.values()}
-        gone = sorted({e.get("file") for e in prev.devices.values() if isinstance(e, dict)} - kept - {None})
-        result.manifest = {
-            "netgen": __version__,
-            "intent_sha256": intent_fingerprint,
-            "templates_sha256": fingerprint([f for fs in template_files.values() for f in fs]),
-            "devices": manifest_devices,
-        }
-        commit(out_dir, stage, result.manifest, staged, gone)
+        result.removed, gone = _removed(prev, result.written + result.unchanged,
+                                        [f for task in done for f in task.replaced],
+                                        lambda n: n + suffix[platform or platform_of(n)])
+        result.manifest_text = manifest_document([task.manifest for task in done], intent_fingerprint, __version__,
+                                                 fingerprint([f for fs in template_files.values() for f in fs]))
+        commit(out_dir, stage, result.manifest_text, gone)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    if cache is not None and new_record == record:  # nothing rendered again: 5 MB not written again
-        cache.touch("render", slot)
+    if cache is not None and not any(task.rendered for task in done) and len(result.unchanged) == len(record):
+        cache.touch("render", slot)  # every device kept as it was: the record is the same, 5 MB not written again
     elif cache is not None:
-        cache.write("render", slot, pickle.dumps(new_record, protocol=pickle.HIGHEST_PROTOCOL))
+        cache.write("render", slot, b"".join(task.record for task in done))  # pickles, one after another
         cache.trim("render", KEEP_INDEXES)
     return result
 
 
+def _removed(prev: Previous, names: list[str], replaced: list[str],
+             file_of: Callable[[str], str]) -> tuple[list[str], list[str]]:
+    """The previous build's devices this one does not have, and the files to delete: theirs, and
+    the old files of devices now built into another (`replaced`) — unless a device still has it."""
+    if not prev.devices:
+        return [], []
+    removed = sorted(set(prev.devices) - set(names))
+    files = {e.get("file") for e in map(prev.devices.get, removed) if isinstance(e, dict)}.union(replaced)
+    gone = {f for f in files if isinstance(f, str) and f in prev.files}  # only names the directory holds
+    if gone:
+        gone -= {file_of(n) for n in names}
+    return removed, sorted(gone)
+
+
 def _read_record(cache: Cache | None, slot: str) -> dict:
-    blob = cache.read("render", slot) if cache is not None else None
+    """The previous build's record: its tasks' pickled dicts, one after another."""
+    blob = (cache.read("render", slot) if cache is not None else None) or b""
+    record: dict = {}
     try:
-        return pickle.loads(blob) if blob else {}
+        with io.BytesIO(blob) as data:
+            while data.tell() < len(blob):
+                record.update(pickle.load(data))
     except Exception:  # a damaged record only costs a full render
         return {}
+    return record
 
 
 def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chunk) -> list:
@@ -281,7 +313,7 @@ def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chu
     copy-on-write and sends back only its results; nothing is fed to it while it runs — a task
     queue's feeder thread competes with this process's own rendering for the GIL and leaves
     the workers waiting: the next task's number is in shared memory."""
-    jobs = max(1, min(jobs or cores(), len(names) // CHUNK))
+    jobs = max(1, min(jobs or cores(), len(names) // PER_PROCESS))
     tasks = _tasks(names, jobs)
     queue = _Queue(len(tasks), jobs)
     others = [InChild(partial(_share, work, tasks, queue, k)) for k in range(1, jobs)]

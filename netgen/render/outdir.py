@@ -75,17 +75,16 @@ def previous(out_dir: Path) -> Previous:
     return Previous(devices if isinstance(devices, dict) else {}, files, PARTIAL not in files)
 
 
-def commit(out_dir: Path, stage: Path, manifest: dict, staged: list[str], removed: list[str]) -> None:
-    """Make the build directory hold the new build: `staged` are the files in `stage` that
-    replace (or add to) what is there, `removed` the files to delete. Then the manifest."""
-    text = manifest_text(manifest)
+def commit(out_dir: Path, stage: Path, manifest: str, removed: list[str]) -> None:
+    """Make the build directory hold the new build: the configs in `stage` replace (or add to)
+    what is there, `removed` are the files to delete. Then the manifest (its text)."""
     if not out_dir.exists():
-        (stage / MANIFEST).write_text(text, encoding="utf-8")
+        (stage / MANIFEST).write_text(manifest, encoding="utf-8")
         os.rename(stage, out_dir)
         return
     marker = out_dir / PARTIAL
     marker.touch()
-    for f in staged:
+    for f in os.listdir(stage):
         os.replace(stage / f, out_dir / f)
     for f in removed:
         try:
@@ -93,30 +92,44 @@ def commit(out_dir: Path, stage: Path, manifest: dict, staged: list[str], remove
         except FileNotFoundError:
             pass
     try:
-        unchanged = (out_dir / MANIFEST).read_text(encoding="utf-8") == text
+        unchanged = (out_dir / MANIFEST).read_text(encoding="utf-8") == manifest
     except OSError:
         unchanged = False
     if not unchanged:
-        (stage / MANIFEST).write_text(text, encoding="utf-8")
+        (stage / MANIFEST).write_text(manifest, encoding="utf-8")
         os.replace(stage / MANIFEST, out_dir / MANIFEST)
     marker.unlink()
     shutil.rmtree(stage, ignore_errors=True)
 
 
+# manifest.json is what json.dumps(manifest, indent=1, sort_keys=True) writes, plus a newline;
+# for the usual shape it is written directly, from each device's entry made where the device
+# was rendered (json's indenting encoder is pure Python: a quarter of a second at 50,000).
+
+def manifest_entry(name: str, file: str, platform: str, sha256: str) -> str:
+    """A device's entry in manifest.json (TypeError for a value that is not a string)."""
+    q = encode_basestring_ascii  # json.dumps of a string
+    return f'  {q(name)}: {{\n   "file": {q(file)},\n   "platform": {q(platform)},\n   "sha256": {q(sha256)}\n  }}'
+
+
+def manifest_document(entries: list[str], intent_sha256: str, netgen: str, templates_sha256: str) -> str:
+    """manifest.json from its devices' entries (manifest_entry; runs of them joined by ",\\n"),
+    in device name order."""
+    q = encode_basestring_ascii
+    devices = "{\n" + ",\n".join(entries) + "\n }" if entries else "{}"
+    return (f'{{\n "devices": {devices},\n "intent_sha256": {q(intent_sha256)},\n "netgen": {q(netgen)},\n'
+            f' "templates_sha256": {q(templates_sha256)}\n}}\n')
+
+
 def manifest_text(manifest: dict) -> str:
-    """json.dumps(manifest, indent=1, sort_keys=True) + newline, written directly for the usual
-    shape (json's indenting encoder is pure Python: a quarter of a second at 50,000 devices)."""
+    """A manifest (as BuildResult.manifest holds it) as manifest.json."""
     devices = manifest.get("devices")
-    if manifest.keys() == _TOP and isinstance(devices, dict) and devices and \
+    if manifest.keys() == _TOP and isinstance(devices, dict) and \
             all(type(e) is dict and e.keys() == _ENTRY for e in devices.values()):
-        q = encode_basestring_ascii  # json.dumps of a string; TypeError for anything else
         try:
-            rows = [f'  {q(name)}: {{\n   "file": {q(e["file"])},\n   "platform": {q(e["platform"])},\n'
-                    f'   "sha256": {q(e["sha256"])}\n  }}' for name, e in sorted(devices.items())]
-            return ('{\n "devices": {\n' + ",\n".join(rows) +
-                    f'\n }},\n "intent_sha256": {q(manifest["intent_sha256"])},\n'
-                    f' "netgen": {q(manifest["netgen"])},\n'
-                    f' "templates_sha256": {q(manifest["templates_sha256"])}\n}}\n')
+            return manifest_document([manifest_entry(n, e["file"], e["platform"], e["sha256"])
+                                      for n, e in sorted(devices.items())],
+                                     manifest["intent_sha256"], manifest["netgen"], manifest["templates_sha256"])
         except TypeError:  # a value that is not a string
             pass
     return json.dumps(manifest, indent=1, sort_keys=True) + "\n"

@@ -64,12 +64,13 @@ class ReadValues:
         self.lazy = isinstance(network, LazyNetwork)
         self._whole: dict[str, bytes | None] = {}
 
-    def device(self, name: str) -> bytes | None:
-        """The device, digested (None: not cacheable): made while its spec is fresh, a digest
-        keeps it for the key made after rendering at the cost of 32 bytes."""
+    def device(self, name: str, context: str) -> bytes | None:
+        """The device and `context` (its templates, netgen's code), digested together (None: not
+        cacheable): made while its spec is fresh, a digest keeps it for the key made after
+        rendering at the cost of 32 bytes — and is that key when the templates read nothing else."""
         if self.lazy:
-            return digest("spec", self.network.spec("devices", name))
-        return digest("object", flat(self.network.devices[name]))
+            return digest(context, "spec", self.network.spec("devices", name))
+        return digest(context, "object", flat(self.network.devices[name]))
 
     def value(self, read: Read) -> Any:
         field = read[0]

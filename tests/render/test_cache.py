@@ -17,7 +17,7 @@ from netgen.intent.cache import Cache
 from netgen.model import resolve
 from netgen.render import build as build_mod
 from netgen.render.build import build
-from netgen.render.outdir import MANIFEST, PARTIAL, manifest_text
+from netgen.render.outdir import MANIFEST, PARTIAL, manifest_document, manifest_entry, manifest_text
 from netgen.render.platform import load_platform
 
 REPO = Path(__file__).resolve().parents[2]
@@ -200,6 +200,24 @@ def test_an_interrupted_update_is_repaired_by_comparing_bytes(intent_dir, tmp_pa
     assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
 
 
+def test_a_device_gone_or_built_into_another_file_leaves_no_old_file(intent_dir, tmp_path, cache):
+    """A device taken out of the intent loses its config; a device whose platform writes
+    another file name (frr: .conf) loses the old one. The directory is then exactly a fresh build."""
+    out = tmp_path / "build"
+    before = {rel: intent_dir.read(rel) for rel in ("sites/jiangxi/nanchang.yaml", "departments.yaml")}
+    county = intent_dir.add_county()
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok and (out / f"{county}.cfg").is_file()
+    for rel, text in before.items():
+        intent_dir.write(rel, text)
+    ce = "platform: {}\n        vendor: h3c\n        model: MSR2630"
+    intent_dir.replace("sites/guangxi/nanning.yaml", ce.format("h3c_comware"), ce.format("frr"))
+    result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
+    assert result.ok and result.removed == [county] and "gx-nn-la-cx-ce1" in result.written
+    assert not (out / f"{county}.cfg").exists() and not (out / "gx-nn-la-cx-ce1.cfg").exists()
+    assert (out / "gx-nn-la-cx-ce1.conf").is_file()
+    assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
+
+
 def test_a_build_from_a_plain_network_is_cached_too(intent_dir, tmp_path, cache):
     res = resolve(intent_dir.root)
     out = tmp_path / "build"
@@ -210,7 +228,8 @@ def test_a_build_from_a_plain_network_is_cached_too(intent_dir, tmp_path, cache)
 
 
 def test_workers_give_the_same_build(intent_dir, tmp_path, cache, monkeypatch):
-    monkeypatch.setattr(build_mod, "CHUNK", 3)  # several chunks: forked worker processes
+    monkeypatch.setattr(build_mod, "CHUNK", 3)  # several tasks, and forked worker processes for them
+    monkeypatch.setattr(build_mod, "PER_PROCESS", 3)
     out = tmp_path / "build"
     assert build(lazy(intent_dir.root), out, jobs=2, cache=cache).ok
     intent_dir.replace("sites/guangxi/nanning.yaml", "model: MSR2630", "model: MSR2630-WiNet")
@@ -249,3 +268,8 @@ def test_the_manifest_is_written_as_json_would_write_it(tmp_path):
                 {**manifest, "devices": {"x": {"file": "x.cfg", "platform": "frr", "sha256": "e", "extra": 2}}}):
         assert manifest_text(odd) == json.dumps(odd, indent=1, sort_keys=True) + "\n"
     assert json.loads(manifest_text(manifest)) == manifest and MANIFEST == "manifest.json"
+    # a build joins its tasks' runs of entries, made where the devices were rendered
+    runs = [",\n".join(manifest_entry(n, e["file"], e["platform"], e["sha256"]) for n, e in sorted(part))
+            for part in (list(manifest["devices"].items())[1:], list(manifest["devices"].items())[:1])]
+    assert manifest_document(runs, "a" * 64, "0.1.0", "b" * 64) == manifest_text(manifest)
+    assert manifest_document([], "a" * 64, "0.1.0", "b" * 64) == manifest_text({**manifest, "devices": {}})
