@@ -130,7 +130,7 @@ def child(src: Path, work: Path) -> dict:
         t0 = time.perf_counter()
         full = resolve_model(v.intent, v.allocation)
         t["model"] = time.perf_counter() - t0
-        t["floor"] = floor(full)
+        t["floor"] = floor(full, cache)
     gc.collect()
     return {"sites": len(full.sites), "devices": len(full.devices), "files": len(v.intent.files), "times": t,
             "rss": rss()}
@@ -151,12 +151,12 @@ def validate_seconds(src: Path, cache) -> float:
         moved.rename(cache.dir)
 
 
-def floor(network) -> float:
-    """Seconds to render every config from the resolved model with build's own worker processes,
-    doing nothing else."""
+def floor(network, cache) -> float:
+    """Seconds to render every config from the resolved model with build's own worker processes
+    and templates (compiled already, by the build before), doing nothing else."""
     from netgen.render import build as render
 
-    render._JOB = render._Job(network, None, Path(), -1, {}, {}, {}, None, None)
+    render._JOB = render._Job(network, None, Path(), -1, {}, {}, {}, None, None, render._compiled_templates(cache))
     try:
         t0 = time.perf_counter()
         render._render(list(network.devices), None, False, work=_render_only)
@@ -168,9 +168,10 @@ def floor(network) -> float:
 def _render_only(names: list[str]) -> list:  # in a worker process
     from netgen.render import build as render
 
-    net = render._JOB.network
+    net, compiled = render._JOB.network, render._JOB.compiled
     for name in names:
-        render.render_device(net.devices[name], net)
+        device = net.devices[name]
+        render._template(device.platform, compiled).render(d=device, net=net)
     return []
 
 

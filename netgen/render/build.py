@@ -46,8 +46,9 @@ from .reads import NetworkReads, ReadValues
 # built after the cache has checked all of them, from the specs that check gathered (the
 # LazyNetwork keeps them). The last tasks are small so that the processes finish together.
 CHUNK, TASK = 64, 1024
-PER_PROCESS = 256  # the fewest devices worth another process (it compiles the templates again: ~50 ms)
+PER_PROCESS = 256  # the fewest devices worth another process (it loads, or compiles, the templates again)
 KEEP_INDEXES = 32  # build directories whose render records the cache keeps
+COMPILED, KEEP_COMPILED = "templates", 512  # compiled templates the cache keeps (the shipped: 20)
 
 
 @dataclass
@@ -77,6 +78,7 @@ class _Job:
     record: dict  # device → (key, sha256, reads) from the previous build
     previous: Previous
     platform_of: Callable[[str], str]
+    compiled: str | None = None  # the cache's directory of compiled templates
 
     @cached_property
     def values(self) -> ReadValues:  # made in each worker, kept across its chunks
@@ -112,8 +114,9 @@ class _Done(NamedTuple):
 
 
 @lru_cache(maxsize=None)
-def _template(platform_name: str) -> jinja2.Template:
-    return make_environment(load_platform(platform_name)).get_template("device.j2")
+def _template(platform_name: str, compiled: str | None = None) -> jinja2.Template:
+    """A platform's device template; `compiled`: where to keep its templates compiled."""
+    return make_environment(load_platform(platform_name), compiled).get_template("device.j2")
 
 
 def render_device(device, network: Network, platform: str | None = None) -> str:
@@ -161,7 +164,7 @@ def _render_chunk(names: list[str]) -> _Done:
     for (name, plat), (device, made_of) in zip(todo, devices):
         reads = NetworkReads(job.network)
         try:
-            text = _template(plat).render(d=device, net=reads).encode("utf-8")
+            text = _template(plat, job.compiled).render(d=device, net=reads).encode("utf-8")
         except Exception as exc:  # a template bug becomes a diagnostic naming the template line
             kept[name] = _Outcome(name, plat, None, None, (), False, _template_error(name, exc))
             continue
@@ -249,7 +252,8 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
     stage.mkdir(parents=True)
     stage_fd = os.open(stage, os.O_RDONLY | os.O_DIRECTORY)
     suffix = {p: d.suffix for p, d in descriptors.items()}
-    _JOB = _Job(network, platform, out_dir, stage_fd, suffix, context, record, prev, platform_of)
+    _JOB = _Job(network, platform, out_dir, stage_fd, suffix, context, record, prev, platform_of,
+                _compiled_templates(cache))
     try:
         done: list[_Done] = _render(names, jobs, progress)
     finally:
@@ -278,6 +282,19 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
         cache.write("render", slot, b"".join(task.record for task in done))  # pickles, one after another
         cache.trim("render", KEEP_INDEXES)
     return result
+
+
+def _compiled_templates(cache: Cache | None) -> str | None:
+    """The cache's directory of compiled templates (made, and kept to a bound, here: once per
+    build, before the processes that render fork)."""
+    if cache is None:
+        return None
+    cache.trim(COMPILED, KEEP_COMPILED)
+    try:
+        (cache.dir / COMPILED).mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return str(cache.dir / COMPILED)
 
 
 def _removed(prev: Previous, names: list[str], replaced: list[str],

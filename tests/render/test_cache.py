@@ -155,6 +155,44 @@ def test_a_template_change_renders_again(intent_dir, tmp_path, cache, monkeypatc
     assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
 
 
+def test_templates_are_kept_compiled_in_the_cache_and_compiled_again_when_edited(
+        intent_dir, tmp_path, cache, monkeypatch, clean_template_caches):
+    """A build keeps its templates compiled in the cache; a process started later loads them
+    instead of compiling, and compiles again one whose source changed (jinja2 checks it)."""
+    import jinja2
+
+    compiles: list[tuple] = []  # (source, name, filename, ...) of each template compiled
+    real = jinja2.Environment.compile
+    monkeypatch.setattr(jinja2.Environment, "compile", lambda env, *a, **kw: compiles.append(a) or real(env, *a, **kw))
+    templates = tmp_path / "templates"
+    shutil.copytree(REPO / "templates", templates)
+    monkeypatch.setenv("NETGEN_TEMPLATES", str(templates))
+    assert build(lazy(intent_dir.root), tmp_path / "first", jobs=1, cache=cache).ok
+    assert compiles and list((cache.dir / build_mod.COMPILED).iterdir())
+
+    def new_process():
+        compiles.clear()
+        load_platform.cache_clear()
+        build_mod._template.cache_clear()
+
+    new_process()
+    assert build(lazy(intent_dir.root), tmp_path / "second", jobs=1, cache=cache).ok
+    assert compiles == []  # every template loaded compiled
+    system = templates / "huawei_vrp" / "system.j2"
+    system.write_text(system.read_text(encoding="utf-8") + "# edited after it was compiled\n", encoding="utf-8")
+    new_process()
+    out = tmp_path / "third"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    assert [name for _, name, *_ in compiles] == ["system.j2"]
+    assert "# edited after it was compiled" in (out / "gx-nn-pe1.cfg").read_text(encoding="utf-8")
+    # a cache whose directory for them cannot be made keeps none, and builds the same
+    shutil.rmtree(cache.dir / build_mod.COMPILED)
+    (cache.dir / build_mod.COMPILED).write_text("in the way", encoding="utf-8")
+    new_process()
+    assert build(lazy(intent_dir.root), tmp_path / "fourth", jobs=1, cache=cache).ok
+    assert files(tmp_path / "fourth") == files(out)
+
+
 def test_other_code_never_reuses_a_key(intent_dir, tmp_path, cache, monkeypatch):
     """Keys include netgen's code fingerprint: with other code (here: a device template that
     renders differently, and another fingerprint) nothing cached is taken for current."""
@@ -169,7 +207,7 @@ def test_other_code_never_reuses_a_key(intent_dir, tmp_path, cache, monkeypatch)
             return self.real.render(**kw) + "! other code\n"
 
     real = build_mod._template
-    monkeypatch.setattr(build_mod, "_template", lambda name: Other(real(name)))
+    monkeypatch.setattr(build_mod, "_template", lambda *args: Other(real(*args)))
     monkeypatch.setattr(build_mod, "code_fingerprint", lambda: "other code")
     result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
     assert sorted(result.written) == sorted(result.manifest["devices"])
