@@ -256,6 +256,9 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
                 _compiled_templates(cache))
     try:
         done: list[_Done] = _render(names, jobs, progress)
+    except BaseException:  # a worker that failed, Ctrl-C: nothing half-written stays behind
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
     finally:
         _JOB = None
         os.close(stage_fd)

@@ -256,6 +256,26 @@ def test_a_device_gone_or_built_into_another_file_leaves_no_old_file(intent_dir,
     assert files(out) == uncached(intent_dir.root, tmp_path / "plain")
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_build_that_fails_while_rendering_leaves_nothing_behind(intent_dir, tmp_path, cache, monkeypatch, jobs):
+    """A render process that fails (a bug, Ctrl-C) stops the build: the build directory is as it
+    was, and no staging directory is left beside it."""
+    out = tmp_path / "build"
+    assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
+    before = files(out)
+    intent_dir.replace("sites/guangxi/nanning.yaml", "model: MSR2630", "model: MSR2630-WiNet")
+    monkeypatch.setattr(build_mod, "CHUNK", 3)
+    monkeypatch.setattr(build_mod, "PER_PROCESS", 3)
+
+    def broken(outcomes, rendered):
+        raise KeyboardInterrupt if jobs == 1 else RuntimeError("a worker failed")
+
+    monkeypatch.setattr(build_mod, "_done", broken)
+    with pytest.raises(KeyboardInterrupt if jobs == 1 else RuntimeError):
+        build(lazy(intent_dir.root), out, jobs=jobs, cache=cache)
+    assert files(out) == before and sorted(p.name for p in tmp_path.iterdir()) == ["build", "cache", "inventory"]
+
+
 def test_a_build_from_a_plain_network_is_cached_too(intent_dir, tmp_path, cache):
     res = resolve(intent_dir.root)
     out = tmp_path / "build"
