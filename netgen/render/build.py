@@ -80,6 +80,14 @@ class _Job:
     platform_of: Callable[[str], str]
     compiled: str | None = None  # the cache's directory of compiled templates
 
+    def platform_for(self, name: str) -> str:
+        """The platform a device is rendered for: the build's, else its own."""
+        return self.platform or self.platform_of(name)
+
+    def file(self, name: str) -> str:
+        """A device's config file in the build directory."""
+        return name + self.suffix[self.platform_for(name)]
+
     @cached_property
     def values(self) -> ReadValues:  # made in each worker, kept across its chunks
         return ReadValues(self.network)
@@ -141,34 +149,36 @@ def _render_chunk(names: list[str]) -> _Done:
     """A task's devices rendered (or kept); a config with new content is written into the
     staging directory.
 
-    In phases, each over the whole task: what the cache keeps, then every model the rest need,
-    then every config rendered, hashed and written, then the keys. Each phase runs one kind of
-    code over many devices, which keeps it in the CPU's caches: a fifth faster than device by
-    device. What a phase reads from the one before is what that one just made (the device's
-    digest is taken while its spec is fresh, a config's hash while its text is)."""
+    In phases, each over the whole task: every device's digest and what the cache keeps, then
+    every model the rest need, then every config rendered, hashed and written, then the keys.
+    Each phase runs one kind of code over many devices, which keeps it in the CPU's caches: a
+    fifth faster than device by device. What a phase reads from the one before is what that one
+    just made (a device's digest is taken as its spec is gathered, a config's hash while its
+    text is fresh)."""
     job = _JOB
     values = job.values
     kept: dict[str, _Outcome] = {}
-    todo: list[tuple[str, str]] = []  # (device, platform)
+    todo: list[tuple[str, str, bytes | None]] = []  # (device, platform, its digest: ReadValues.device)
     for name in names:
-        plat = job.platform or job.platform_of(name)
+        plat = job.platform_for(name)
+        made_of = values.device(name, job.context[plat])
         old = job.record.get(name)
-        if old is not None and job.previous.same(job.out_dir, name, name + job.suffix[plat], old[1], None):
-            key = _key(values.device(name, job.context[plat]), old[2])
+        if old is not None and job.previous.same(job.out_dir, name, job.file(name), old[1], None):
+            key = _key(made_of, old[2])
             if key is not None and key == old[0]:  # made of the same things as the file there
                 kept[name] = _Outcome(name, plat, old[1], key, old[2], False)
                 continue
-        todo.append((name, plat))
-    devices = [(job.network.devices[name], values.device(name, job.context[plat])) for name, plat in todo]
+        todo.append((name, plat, made_of))
+    devices = [job.network.devices[name] for name, _, _ in todo]
     rendered: list[tuple[str, str, bytes | None, str, NetworkReads, bool]] = []
-    for (name, plat), (device, made_of) in zip(todo, devices):
+    for (name, plat, made_of), device in zip(todo, devices):
         reads = NetworkReads(job.network)
         try:
             text = _template(plat, job.compiled).render(d=device, net=reads).encode("utf-8")
         except Exception as exc:  # a template bug becomes a diagnostic naming the template line
             kept[name] = _Outcome(name, plat, None, None, (), False, _template_error(name, exc))
             continue
-        file = name + job.suffix[plat]
+        file = job.file(name)
         sha = hashlib.sha256(text).hexdigest()
         staged = not job.previous.same(job.out_dir, name, file, sha, text)
         if staged:
@@ -190,7 +200,7 @@ def _done(outcomes: list[_Outcome], rendered: int) -> _Done:
         if o.diagnostic is not None:
             done.diagnostics.append(o.diagnostic)
             continue
-        file = o.name + _JOB.suffix[o.platform]
+        file = _JOB.file(o.name)
         entries.append(manifest_entry(o.name, file, o.platform, o.sha256))
         if o.key is not None:
             record[o.name] = (o.key, o.sha256, o.reads)
@@ -251,9 +261,8 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
     shutil.rmtree(stage, ignore_errors=True)
     stage.mkdir(parents=True)
     stage_fd = os.open(stage, os.O_RDONLY | os.O_DIRECTORY)
-    suffix = {p: d.suffix for p, d in descriptors.items()}
-    _JOB = _Job(network, platform, out_dir, stage_fd, suffix, context, record, prev, platform_of,
-                _compiled_templates(cache))
+    job = _JOB = _Job(network, platform, out_dir, stage_fd, {p: d.suffix for p, d in descriptors.items()}, context,
+                      record, prev, platform_of, _compiled_templates(cache))
     try:
         done: list[_Done] = _render(names, jobs, progress)
     except BaseException:  # a worker that failed, Ctrl-C: nothing half-written stays behind
@@ -271,8 +280,7 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
             result.written += task.written
             result.unchanged += task.unchanged
         result.removed, gone = _removed(prev, result.written + result.unchanged,
-                                        [f for task in done for f in task.replaced],
-                                        lambda n: n + suffix[platform or platform_of(n)])
+                                        [f for task in done for f in task.replaced], job.file)
         result.manifest_text = manifest_document([task.manifest for task in done], intent_fingerprint, __version__,
                                                  fingerprint([f for fs in template_files.values() for f in fs]))
         commit(out_dir, stage, result.manifest_text, gone)

@@ -102,9 +102,10 @@ def commit(out_dir: Path, stage: Path, manifest: str, removed: list[str]) -> Non
     shutil.rmtree(stage, ignore_errors=True)
 
 
-# manifest.json is what json.dumps(manifest, indent=1, sort_keys=True) writes, plus a newline;
-# for the usual shape it is written directly, from each device's entry made where the device
-# was rendered (json's indenting encoder is pure Python: a quarter of a second at 50,000).
+# manifest.json is what json.dumps(manifest, indent=1, sort_keys=True) writes, plus a newline
+# (BuildResult.manifest reads it back), written directly from each device's entry, made where
+# the device was rendered (json's indenting encoder is pure Python: a quarter of a second at
+# 50,000 devices).
 
 def manifest_entry(name: str, file: str, platform: str, sha256: str) -> str:
     """A device's entry in manifest.json (TypeError for a value that is not a string)."""
@@ -119,24 +120,6 @@ def manifest_document(entries: list[str], intent_sha256: str, netgen: str, templ
     devices = "{\n" + ",\n".join(entries) + "\n }" if entries else "{}"
     return (f'{{\n "devices": {devices},\n "intent_sha256": {q(intent_sha256)},\n "netgen": {q(netgen)},\n'
             f' "templates_sha256": {q(templates_sha256)}\n}}\n')
-
-
-def manifest_text(manifest: dict) -> str:
-    """A manifest (as BuildResult.manifest holds it) as manifest.json."""
-    devices = manifest.get("devices")
-    if manifest.keys() == _TOP and isinstance(devices, dict) and \
-            all(type(e) is dict and e.keys() == _ENTRY for e in devices.values()):
-        try:
-            return manifest_document([manifest_entry(n, e["file"], e["platform"], e["sha256"])
-                                      for n, e in sorted(devices.items())],
-                                     manifest["intent_sha256"], manifest["netgen"], manifest["templates_sha256"])
-        except TypeError:  # a value that is not a string
-            pass
-    return json.dumps(manifest, indent=1, sort_keys=True) + "\n"
-
-
-_TOP = {"devices", "intent_sha256", "netgen", "templates_sha256"}
-_ENTRY = {"file", "platform", "sha256"}
 
 
 def _recover(out_dir: Path) -> None:
