@@ -18,8 +18,8 @@ file and no build directory, what `netgen build` does:
               with the same processes, but nothing hashed, compared or written
   model       the whole model at once (what `resolve()` gives the API: show, deploy), for reference
 and then the whole `netgen build` command, each in a new process (what a person waits for):
-  warm edit   after editing one county: its PE's uplink bandwidth (the county PE and the
-              city PE it connects to change)
+  warm edit   after editing one county: its PE's uplink bandwidth, 1G → 500M (the county PE and
+              the city PE it connects to change; the ports stay)
   warm add    after adding a township with a CE to that county (new allocations, the lock
               file, the county PE's new port, the province reflectors' new client)
   no change   nothing edited
@@ -77,11 +77,12 @@ def county_file(src: Path) -> Path:
 
 
 def edit_uplink(text: str) -> str:
-    """The first county PE's uplink: 1G → 10G."""
+    """The first county PE's uplink: 1G → 500M (the same gigabit ports: a new port speed would
+    be a new port, an allocation)."""
     m = re.search(r"(- name: [a-z0-9-]+-k\d\d-pe1\n(?:        .*\n)*?          - \{peer: [a-z0-9-]+, bandwidth: )1G",
                   text)
     assert m, "no county PE with a 1G uplink in the file"
-    return text[:m.end() - 2] + "10G" + text[m.end():]
+    return text[:m.end() - 2] + "500M" + text[m.end():]
 
 
 def add_township(text: str) -> str:

@@ -29,7 +29,12 @@ import hashlib
 import json
 import random
 import shutil
+import sys
+from collections import Counter
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from netgen.hardware import mbps, profile  # noqa: E402 - the hardware profiles the models must fit
 
 NATIONAL_SITES = 45000
 CAP = {"city": 30, "county": 14, "township": 28}  # children per parent the pools hold
@@ -51,6 +56,12 @@ MODELS = {"huawei_vrp": {"central": "NE40E-X16A", "province": "NE40E-X8A", "city
                          "township": "AR651", "exit": "USG6680E", "dept": "USG6525E"},
           "h3c_comware": {"central": "CR16010H-F", "province": "CR16010H-F", "city": "SR6608-X", "county": "MSR5680",
                           "township": "MSR2630", "exit": "SecPath F5000-AI-20", "dept": "SecPath F1000-AI-20"}}
+# Bigger models to move a device to when its site needs more ports than the level's model has
+# (an operator buys the chassis the site's links and departments need), smallest first.
+LADDERS = {"huawei_vrp": {"router": ["AR651", "AR6140", "AR6280", "NE40E-X3A", "NE40E-X8A", "NE40E-X16A"],
+                          "firewall": ["USG6525E", "USG6680E"]},
+           "h3c_comware": {"router": ["MSR2630", "MSR3610", "MSR5680", "SR6604-X", "SR6608-X", "CR16010H-F"],
+                           "firewall": ["SecPath F1000-AI-20", "SecPath F5000-AI-20"]}}
 VENDOR = {"huawei_vrp": "huawei", "h3c_comware": "h3c"}
 STAMP = ".generated.json"  # what made OUTDIR: sites, seed, the generator's digest
 # Department id, name, access class (A–F), dedicated zone (class D/E).
@@ -97,7 +108,7 @@ network:
     aaa: {{servers: [aaa1], protocol: hwtacacs, key: "secret:aaa-shared-key"}}
     snmp: {{managers: [nms1], user: netgen-nms, auth_key: "secret:snmp-auth", priv_key: "secret:snmp-priv"}}
     management_acl: [10.0.128.0/24]
-    banner: "国家电子政务外网 — authorised use only. All sessions are logged."
+    banner: "Guojia Dianzi Zhengwu Waiwang (national e-government extranet): authorised use only. All sessions are logged."
 """
 
 
@@ -252,6 +263,42 @@ class Gen:
         return out
 
 
+def fits(model: str, needs: list[float]) -> bool:
+    """Whether `model`'s ports carry `needs` (bandwidths in Mbit/s), each at the speed netgen's
+    allocation gives it (model/ports.py: the slowest line rate that carries it)."""
+    prof = profile(model)
+    want = Counter(prof.speed_for(n) for n in needs)
+    have = Counter(p.speed for p in prof.ports)
+    return None not in want and all(have[s] >= k for s, k in want.items())
+
+
+def fit_models(sites: list[dict], attach: dict[str, list[dict]]) -> None:
+    """Give each device the smallest model of its ladder that has the ports it needs: its links
+    (both ends), its Internet port and the department LANs it is the access device of."""
+    devices = {d["name"]: d for s in sites for d in s["devices"]}
+    needs: dict[str, list[float]] = {name: [] for name in devices}
+    for d in devices.values():
+        for up in d.get("uplinks", ()):
+            needs[d["name"]].append(mbps(up["bandwidth"]))
+            needs[up["peer"]].append(mbps(up["bandwidth"]))
+        if d.get("internet"):
+            needs[d["name"]].append(1000)
+    first = {s["id"]: next((d["name"] for role in ("ce", "pe") for d in s["devices"] if d["role"] == role), None)
+             for s in sites}
+    for entries in attach.values():
+        for a in entries:
+            if first.get(a["site"]):
+                needs[first[a["site"]]].append(1000)
+    for name, d in devices.items():
+        if fits(d["model"], needs[name]):
+            continue
+        ladder = LADDERS[d["platform"]][profile(d["model"]).hardware.kind]
+        bigger = [m for m in ladder[ladder.index(d["model"]) + 1:] if fits(m, needs[name])]
+        if not bigger:
+            raise SystemExit(f"{name}: no {d['platform']} model has the ports it needs ({len(needs[name])})")
+        d["model"] = bigger[0]
+
+
 def write(path: Path, header: str, key: str, items: list[dict]) -> None:
     lines = [f"# {header}"]
     block({key: items}, 0, lines)
@@ -287,7 +334,7 @@ def generate(out: Path, sites: int = NATIONAL_SITES, seed: int = 1) -> dict:
              loopback={"ipv4": "10.1.0.2"})
     g.device(central, "exit1", "exit", "huawei_vrp", "USG6680E", [("central-pe1", "10G"), ("central-pe2", "10G")])
     g.departments_at(central, 0)
-    write(out / "sites" / "central.yaml", "The central network (中央), run by the national center.", "sites", [central])
+    files = [(out / "sites" / "central.yaml", "The central network (中央), run by the national center.", [central])]
 
     for (code, pid, region, name, abbr, _), ncity in zip(chosen, cities):
         pidx = PROVINCES.index((code, pid, region, name, abbr, _))
@@ -306,7 +353,8 @@ def generate(out: Path, sites: int = NATIONAL_SITES, seed: int = 1) -> dict:
                              pidx, skip=True)
         pdir = out / "sites" / region
         pdir.mkdir()
-        write(pdir / "province.yaml", f"{name}: the provincial network and what it administers directly.", "sites", body)
+        files.append((pdir / "province.yaml", f"{name}: the provincial network and what it administers directly.",
+                      body))
         for cc in range(1, ncity + 1):
             cid, ccode, cplat, c = f"{pid}-c{cc:02d}", code * 100 + cc, g.rnd.choice(list(MODELS)), g.rnd.randrange(3)
             city = g.site(cid, f"{abbr}{cc:02d}市", "city", ccode * 100, pid,
@@ -319,7 +367,12 @@ def generate(out: Path, sites: int = NATIONAL_SITES, seed: int = 1) -> dict:
                 word = "区" if kk < 21 else "县" if kk < 81 else "市"
                 body += g.county(f"{cid}-k{kk:02d}", f"{abbr}{cc:02d}{kk:02d}{word}", ccode * 100 + kk, city,
                                  next(towns), pidx)
-            write(pdir / f"{cid}.yaml", f"{city['name']} ({cid}) and below, run by the city's operator.", "sites", body)
+            files.append((pdir / f"{cid}.yaml", f"{city['name']} ({cid}) and below, run by the city's operator.",
+                          body))
+
+    fit_models([s for _, _, body in files for s in body], g.attach)
+    for path, header, body in files:
+        write(path, header, "sites", body)
 
     zones = [{"id": "public", "name": "公用网络区", "kind": "public", "vpn_id": 100,
               "allow": [{"from": "internet", "via": "secure-access"}]},

@@ -78,14 +78,17 @@ def _text(kind: str, obj, origins: dict[str, str]) -> str:
         return "\n".join(lines)
     for label in ("site", "level", "role", "platform", "vendor", "model", "asn", "router_id", "isis_net"):
         row(label, getattr(obj, label))
+    hw = obj.hardware
+    row("software", f"{hw.software} {hw.release} ({hw.kind}; commit: {hw.commit})", "hardware")
     row("loopback ipv4", obj.loopback4, "loopback.ipv4")
     row("loopback ipv6", obj.loopback6, "loopback.ipv6")
     lines.append("  interfaces")
     for i in obj.interfaces:
         addr = " ".join(str(a) for a in (i.ipv4, i.ipv6) if a)
         where = f" vrf {i.vrf}" if i.vrf else ""
-        vlan = f".{i.vlan}" if i.vlan else ""
-        lines.append(f"    port {i.port}{vlan:<6} {i.kind:<9} {addr:<44}{where}  {i.description}")
+        name = (i.port_name or "loopback") + (f".{i.vlan}" if i.vlan else "")
+        cost = f" cost {i.cost}" if i.cost is not None else ""
+        lines.append(f"    {name:<28} {i.kind:<9} {addr:<44}{where}{cost}  {i.description}")
     lines.append("  vrfs")
     for v in obj.vrfs:
         lines.append(f"    {v.name:<14} zone {v.zone:<10} rd {v.rd:<20} rt {v.rt}")

@@ -22,7 +22,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1]
 # What a cached result depends on besides its inputs: the stages up to rendering (deploy and the
 # lab do not make what is cached), and the libraries that parse, check and render.
-CODE = ("__init__.py", "diagnostics.py", "intent", "model", "render")
+CODE = ("__init__.py", "diagnostics.py", "intent", "model", "render", "hardware")
 LIBRARIES = ("PyYAML", "Cerberus", "Jinja2", "MarkupSafe")
 KEEP = 3  # code versions whose entries are kept (a developer switching branches keeps theirs)
 
@@ -38,7 +38,8 @@ def code_fingerprint() -> str:
             h.update(f"\0{lib} -".encode())
     for part in CODE:
         root = PACKAGE / part
-        for path in sorted(root.rglob("*.py")) if root.is_dir() else [root]:
+        # the code, and the data it reads as code does (the hardware profiles)
+        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".yaml")) if root.is_dir() else [root]:
             h.update(b"\0" + str(path.relative_to(PACKAGE)).encode() + b"\0")
             h.update(path.read_bytes())
     return h.hexdigest()

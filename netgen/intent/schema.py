@@ -102,6 +102,8 @@ NETWORK = {
             "isis_area": {"type": "string", "regex": r"[0-9a-fA-F]{2}(\.[0-9a-fA-F]{4}){1,6}"},
             "ospf_area": {"type": "integer", "min": 0, "default": 0},
             "ldp": {"type": "boolean", "default": True},
+            # IGP cost of a link = reference / link bandwidth (100G: a 10G link costs 10, 100M 1,000)
+            "reference_bandwidth": {"type": "string", "default": "100G", "check_with": "bandwidth"},
         }},
         "vpn": {"type": "dict", "default": {}, "schema": {
             # RD <loopback>:<vpn-id> and RT <asn>:<vpn-id> (DOMAIN.md §3); the RT's AS is the
@@ -179,6 +181,8 @@ ZONE = {
     },
 }
 
+PORT_NAME = r"[0-9]*[A-Za-z][A-Za-z0-9/.:-]{0,63}"  # as a device names a port: 10GE1/0/3, Ten-GigabitEthernet1/0/3
+
 UPLINK = {
     "type": "dict",
     "schema": {
@@ -189,8 +193,9 @@ UPLINK = {
         "ipsec": {"type": "boolean", "default": False},
         "ipv4": V4NET,  # pinned link subnet
         "ipv6": V6NET,
-        "port": {"type": "integer", "min": 1, "max": 4096},  # pinned local port (the cabling)
-        "peer_port": {"type": "integer", "min": 1, "max": 4096},
+        # pinned physical ports (the cabling), as the model names them: `10GE1/0/3`
+        "port": {"type": "string", "regex": PORT_NAME},
+        "peer_port": {"type": "string", "regex": PORT_NAME},
     },
 }
 

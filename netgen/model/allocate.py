@@ -445,7 +445,7 @@ class Allocator:
                     devices.add(dev["name"])
         demands = port_demands(intent, links, devices)
         orphans = set(self.base.orphans)
-        return None if any(key in orphans for wants in demands.values() for key, _, _ in wants) else demands
+        return None if any(key in orphans for wants in demands.values() for key, *_ in wants) else demands
 
     def _scope(self, f: str, new: set[str], lans, below: dict[str, list[Map]]) -> _Scope | None:
         """What extending the base allocates in family `f`, whose `new` keys it lacks (None: nothing)."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 import socket
 from ipaddress import IPv4Interface
 
+from ..hardware import mbps, profile
 from ..intent.intent import Intent, vrf_name
 from ..intent.tree import Map
 from . import specs
@@ -43,6 +44,17 @@ def _session_order(session: tuple) -> tuple:
 def _with_rd(parts: tuple, loopback: str) -> tuple:
     """A device's VRFs from their parts (Resolver.vrf_parts): the RD is its loopback and the VPN id."""
     return tuple([(zid, vrf, kind, vpn, f"{loopback}:{vpn}", rt) for zid, vrf, kind, vpn, rt in parts])
+
+
+def _index(model: str, port: str) -> int:
+    """A port's place in its model's port list (allocation only gives ports the profile has)."""
+    return profile(model).by_name[port].index
+
+
+def _hardware(model: str) -> tuple:
+    """A device model's profile as the spec holds it (specs.hardware)."""
+    hw = profile(model).hardware
+    return hw.model, hw.platform, hw.kind, hw.software, hw.release, hw.commit, hw.mgmt_port
 
 
 def _text(address: int) -> str:
@@ -114,6 +126,7 @@ class Resolver:
         self.nat_from = tuple(p["from"] for p in self.internet_zone["allow"] if p["via"] == "nat-firewall") \
             if self.internet_zone else ()
         self.igp = net["routing"]["igp"]
+        self.reference_mbps = mbps(net["routing"]["reference_bandwidth"])
         self.isis_area = net["routing"].get("isis_area")
         self.isis_origin = Origin("intent", "area from routing.isis_area") if self.isis_area \
             else Origin("derived", "area 49.00PP from the province code; system id from the loopback")
@@ -285,7 +298,8 @@ class Resolver:
         if ends is None:
             return None
         n4, n6, ap, bp, pdev, inter_as, _, _ = ends
-        return Link(dev["name"], ap, pdev["name"], bp, None if n4 is None else network(n4),
+        return Link(dev["name"], _index(dev["model"], ap), pdev["name"], _index(pdev["model"], bp),
+                    None if n4 is None else network(n4),
                     None if n6 is None else network(n6), up["bandwidth"], up.get("carrier"), up["transport"],
                     up["ipsec"], inter_as, self.zones_below[dev["name"]])
 
@@ -323,37 +337,47 @@ class Resolver:
         key, site, dev, up = self.links[index]
         n4, n6, ap, bp, pdev, inter_as, a_as, b_as = self._link_ends(key, site, dev, up)
         name, peer = dev["name"], pdev["name"]
+        ai, bi = _index(dev["model"], ap), _index(pdev["model"], bp)
         rest = (up["bandwidth"], up["transport"], up["ipsec"], not inter_as, False, self.zones_below[name])
-        upper = (bp, "downlink", f"to {name} port {ap}", _host(n4, 1), _host(n6, 1), None, None, name, ap, *rest)
-        lower = (ap, "uplink", f"to {peer} port {bp}", _host(n4, 0), _host(n6, 0), None, None, peer, bp, *rest)
+        cost = None if inter_as else self._cost(up["bandwidth"])
+        upper = (bi, "downlink", f"to {name} {ap}", _host(n4, 1), _host(n6, 1), None, None, name, ai, *rest, bp, cost)
+        lower = (ai, "uplink", f"to {peer} {bp}", _host(n4, 0), _host(n6, 0), None, None, peer, bi, *rest, ap, cost)
         if inter_as and n4 is not None:  # carries the loopbacks the multihop VPNv4 sessions need
             return ((upper, (name, _text(lower[3][0]), a_as, "ebgp-link", ("ipv4-unicast",), False)),
                     (lower, (peer, _text(upper[3][0]), b_as, "ebgp-link", ("ipv4-unicast",), False)))
         return (upper, None), (lower, None)
 
+    def _cost(self, bandwidth: str) -> int:
+        """The IGP cost of a link: the reference bandwidth over the link's, at least 1 and at
+        most IS-IS's widest interface metric (16,777,214)."""
+        return min(16_777_214, max(1, round(self.reference_mbps / mbps(bandwidth))))
+
     def _access(self, name: str, ifaces: list[tuple]) -> list[tuple]:
         """One access sub-interface per department attachment at a device and zone, in the zone's VRF."""
         i, a = self.i, self.a
         out: list[tuple] = []
+        model = i.device[name][1]["model"]
         for dept, at in self.attached_at.get(name, ()):
-            port = a.ports[f"port/{name}/access:{dept['id']}"]
+            port_name = a.ports[f"port/{name}/access:{dept['id']}"]
+            port = _index(model, port_name)
             for zid in i.attachment_zones(dept, at):
                 lk = f"{dept['id']}@{at['site']}/{zid}"
                 vlan = self.vpn_id[zid]
                 g4, g6 = _host(a.blocks.get(f"ipv4/lan/{lk}"), 0), _host(a.blocks.get(f"ipv6/lan/{lk}"), 0)
                 out.append((dept["id"], at["site"], name, zid, port, vlan, g4, g6))
                 ifaces.append((port, "access", f"{dept['name']} ({dept['id']}) {zid}", g4, g6, zid, vlan, None, None,
-                               None, "leased", False, False, False, ()))
+                               None, "leased", False, False, False, (), port_name))
         return out
 
     def _internet(self, name: str, dev: Map, ifaces: list[tuple]) -> tuple | None:
         if not dev.get("internet") or self.internet_zone is None:
             return None
         x = dev["internet"]
-        port = self.a.ports[f"port/{name}/internet"]
+        port_name = self.a.ports[f"port/{name}/internet"]
+        port = _index(dev["model"], port_name)
         address = IPv4Interface(x["address"])
         ifaces.append((port, "internet", f"Internet via {x['isp']}", (int(address), address.network.prefixlen), None,
-                       self.internet_zone["id"], None, None, None, None, "leased", False, False, True, ()))
+                       self.internet_zone["id"], None, None, None, None, "leased", False, False, True, (), port_name))
         return x["isp"], x["address"], x["gateway"], x["nat_pool"], port, dev["firewall"], self.nat_from
 
     def device_spec(self, site: Map, dev: Map) -> tuple:
@@ -379,7 +403,8 @@ class Resolver:
                 tuple(sorted(ifaces, key=lambda x: (x[0], x[6] or 0))),
                 _with_rd(own, lb4_text), _with_rd(transit, lb4_text),
                 tuple(sorted((*bgp, *link_bgp), key=_session_order)) if link_bgp else bgp,
-                tuple(sorted(attachments, key=lambda x: (x[4], x[5]))), inet, self._management(site, dev))
+                tuple(sorted(attachments, key=lambda x: (x[4], x[5]))), inet, self._management(site, dev),
+                _hardware(dev["model"]))
 
     def device(self, site: Map, dev: Map) -> Device:
         return specs.device(self.device_spec(site, dev))

@@ -15,6 +15,7 @@ from itertools import starmap
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network, IPv6Address
 from typing import Callable, TypeVar
 
+from ..hardware import Hardware
 from . import types
 from .address import interface4, interface6, network4, network6
 
@@ -60,7 +61,7 @@ def _iface6(a):
 
 def interface(s: Spec) -> types.Interface:
     """(port, kind, description, ipv4, ipv6, vrf, vlan, peer_device, peer_port, bandwidth,
-    transport, ipsec, igp, nat, zones); addresses as (integer, prefix length)."""
+    transport, ipsec, igp, nat, zones, port name, cost); addresses as (integer, prefix length)."""
     return Interface(s[0], s[1], s[2], _iface4(s[3]), _iface6(s[4]), *s[5:])
 
 
@@ -79,6 +80,12 @@ def internet(s: Spec | None) -> types.InternetExit | None:
 
 
 @lru_cache(maxsize=256)
+def hardware(s: Spec) -> Hardware:
+    """(model, platform, kind, software, release, commit, management port); one per model."""
+    return Hardware(*s)
+
+
+@lru_cache(maxsize=256)
 def management(s: Spec) -> types.Management:
     """Management's fields in order; devices with the same baseline share one object."""
     return Management(*s)
@@ -87,14 +94,15 @@ def management(s: Spec) -> types.Management:
 def device(s: Spec) -> types.Device:
     """(name, site, site name, level, role, reflector, platform, vendor, model, asn, loopback4,
     loopback6, router id, IS-IS NET, IGP, interfaces, VRFs, transit VRFs, BGP sessions,
-    attachments, Internet exit, management); loopbacks as integers, the rest as the parts above."""
+    attachments, Internet exit, management, hardware); loopbacks as integers, the rest as the
+    parts above."""
     (name, site, site_name, level, role, reflector, platform, vendor, model, asn, lb4, lb6, router_id, isis_net, igp,
-     interfaces, vrfs, transit, bgp, attachments, inet, mgmt) = s
+     interfaces, vrfs, transit, bgp, attachments, inet, mgmt, hw) = s
     return Device(name, site, site_name, level, role, reflector, platform, vendor, model, asn,
                   None if lb4 is None else IPv4Address(lb4), None if lb6 is None else IPv6Address(lb6), router_id,
                   isis_net, igp, tuple(map(interface, interfaces)), tuple(starmap(Vrf, vrfs)),
                   tuple(starmap(Vrf, transit)), tuple(starmap(BgpSession, bgp)), tuple(map(attachment, attachments)),
-                  internet(inet), management(mgmt))
+                  internet(inet), management(mgmt), hardware(hw))
 
 
 def site(s: Spec) -> types.Site:

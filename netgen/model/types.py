@@ -1,13 +1,17 @@
 """The resolved network model: typed, immutable, deterministically ordered.
 
 This is the only thing templates see. Every number a device needs is spelled out here —
-templates print, they never compute. Interfaces carry a logical `port`; each platform's
-descriptor turns it into a name (GigabitEthernet0/0/1, eth1, …) at render time.
+templates print, they never compute. Interfaces carry their physical port as the device model
+names it (`port_name`, from its hardware profile) and its place in the model's port list
+(`port`); each platform's descriptor picks one (VRP/Comware print the name, the lab's FRR
+routers use eth<port>).
 """
 from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+
+from ..hardware import Hardware
 
 IPv4Interface = ipaddress.IPv4Interface
 IPv6Interface = ipaddress.IPv6Interface
@@ -40,7 +44,7 @@ class Vrf:
 
 @dataclass(frozen=True, slots=True)
 class Interface:
-    port: int  # logical port number on the device, 1-based; 0 for the loopback
+    port: int  # the port's place in the device model's port list, 1-based; 0 for the loopback
     kind: str  # loopback | uplink | downlink | access | internet
     description: str
     ipv4: IPv4Interface | None = None
@@ -57,6 +61,8 @@ class Interface:
     # Zones present beyond this link (VRF-lite platforms carry one copy of the link per zone;
     # MPLS platforms ignore it — labels carry the VPNs).
     zones: tuple[str, ...] = ()
+    port_name: str | None = None  # the physical port as the model names it (10GE1/0/3); None: loopback
+    cost: int | None = None  # IGP cost from the link's bandwidth (routing.reference_bandwidth); IGP links only
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +175,7 @@ class Device:
     attachments: tuple[Attachment, ...]
     internet: InternetExit | None
     management: Management
+    hardware: Hardware  # the model's profile: software generation, commit mode, kind
 
     # Derived look-ups, so templates print instead of searching.
     def zone_vrf(self, zone: str) -> Vrf:

@@ -23,7 +23,9 @@ class Platform:
     comment: str  # comment leader in the config syntax
     suffix: str  # build file suffix
     loopback: str  # loopback interface name
-    port: str  # physical port name, "{port}" is the logical port number
+    # physical port name: "{name}" is the port as the device model names it (its hardware
+    # profile), "{port}" its place in the model's port list (the lab's eth<N>)
+    port: str
     subinterface: str  # "{parent}" and "{vlan}": a zone's sub-interface on a port
     vrf_lite: bool  # carries zones as per-zone copies of each link (no MPLS)
     features: tuple[str, ...]  # feature templates, in CLI order
@@ -31,10 +33,12 @@ class Platform:
     # napalm optional_args deploy connects with (timeouts, port, …); the target adds its own
     connection: tuple[tuple[str, object], ...] = ()
 
-    def ifname(self, port: int, vlan: int | None = None, kind: str = "") -> str:
+    def ifname(self, port: int, vlan: int | None = None, kind: str = "", port_name: str | None = None) -> str:
         if kind == "loopback" or port == 0:
             return self.loopback
-        name = self.port.format(port=port)
+        if port_name is None and "{name}" in self.port:
+            raise ValueError(f"{self.name} names ports as the hardware does: the port's name is needed")
+        name = self.port.format(port=port, name=port_name)
         return self.subinterface.format(parent=name, port=port, vlan=vlan) if vlan else name
 
 

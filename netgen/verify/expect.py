@@ -81,12 +81,12 @@ def igp(network: Network, devices: set[str], platform_of) -> list[IgpCheck]:
                 continue
             peer = network.devices[i.peer_device]
             if i.igp:
-                out.append(IgpCheck(name, d.igp, "default", desc.ifname(i.port), peer.name if d.igp == "isis"
+                out.append(IgpCheck(name, d.igp, "default", desc.ifname(i.port, None, i.kind, i.port_name), peer.name if d.igp == "isis"
                                     else peer.router_id, peer.name))
             if desc.vrf_lite:
                 for zone in i.zones:
                     v = d.zone_vrf(zone)
-                    out.append(IgpCheck(name, "ospf", v.name, desc.ifname(i.port, v.vpn_id), peer.router_id,
+                    out.append(IgpCheck(name, "ospf", v.name, desc.ifname(i.port, v.vpn_id, i.kind, i.port_name), peer.router_id,
                                         peer.name, zone))
     return out
 

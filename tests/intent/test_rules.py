@@ -35,8 +35,14 @@ CASES = {
                              "        vendor: cisco\n        model: NE40E-X16A")], CEN, "vendor: cisco", 1),
     "equipment.platform-vendor": ([(NN, "        vendor: huawei\n        model: AR6140",
                                     "        vendor: zte\n        model: AR6140")], NN, "platform: huawei_vrp", 3),
+    "equipment.model": ([(NN, "        model: AR6140", "        model: AR6141")], NN, "model: AR6141", 1),
+    "equipment.port": ([(NC, "{peer: jx-pe1, bandwidth: 10G, carrier: china-telecom}",
+                         "{peer: jx-pe1, bandwidth: 10G, carrier: china-telecom, port: Ten-GigabitEthernet9/9/9}")],
+                       NC, "port: Ten-GigabitEthernet9/9/9", 1),
     "transport.internet": ([(NC, "ipsec: true}", "ipsec: false}")], NC, "transport: internet", 1),
     "security.server-ref": ([(NET, "ntp: [ntp1, ntp2]", "ntp: [ntp1, ntp9]")], NET, "ntp: [ntp1, ntp9]", 1),
+    "security.banner-ascii": ([(NET, "banner: \"Guojia Dianzi Zhengwu Waiwang (national e-government extranet)",
+                                 "banner: \"国家电子政务外网")], NET, "banner:", 1),
     "hierarchy.central": ([(CEN, "    code: 100000\n", "    code: 100000\n    parent: jx\n")], CEN, "parent: jx", 1),
     "hierarchy.parent": ([(NN, "    parent: gx\n", "    parent: gx-zz\n")], NN, "parent: gx-zz", 1),
     "hierarchy.parent-level": ([(JX, GQC_SKIP, "")], JX, "parent: jx", 1),
@@ -151,3 +157,20 @@ def test_clear_text_secret_is_never_echoed(intent_dir):
     found = [d for d in result.diagnostics if d.rule == "secret.cleartext"]
     assert found and found[0].location.line == intent_dir.line_of(NET, "key: Sup3rSecret!")
     assert all("Sup3rSecret" not in d.message + d.hint for d in result.diagnostics)
+
+
+def test_an_unknown_model_names_the_nearest_and_a_wrong_platform_the_right_one(intent_dir):
+    intent_dir.replace(NN, "        model: AR6140", "        model: AR-6140")
+    intent_dir.replace(JX, "        platform: huawei_vrp\n        vendor: huawei\n        model: AR6280",
+                       "        platform: h3c_comware\n        vendor: huawei\n        model: AR6280")
+    found = {d.message: d.hint for d in netgen.validate(intent_dir.root).diagnostics if d.rule == "equipment.model"}
+    assert found["`gx-nn-la-pe1`: no hardware profile for model `AR-6140`"].startswith("did you mean `AR6140`?")
+    assert "set `platform: huawei_vrp`" in found["`jx-gqc-pe1`: model `AR6280` runs huawei_vrp, not h3c_comware"]
+
+
+def test_a_pinned_port_slower_than_its_link_is_refused(intent_dir):
+    intent_dir.replace(NC, "{peer: jx-pe1, bandwidth: 10G, carrier: china-telecom}",
+                       "{peer: jx-pe1, bandwidth: 10G, carrier: china-telecom, port: GigabitEthernet2/0/3}")
+    found = [d for d in netgen.validate(intent_dir.root).diagnostics if d.rule == "equipment.port"]
+    assert [d.message for d in found] == ["port `GigabitEthernet2/0/3` of `jx-nc-pe1` runs at 1G, less than the "
+                                          "link's 10G"]

@@ -24,7 +24,7 @@ allocate_mod = importlib.import_module("netgen.model.allocate")
 # ports, an attachment naming its device and narrowing its zones, a site's own pool length.
 PATHS = [
     ("sites/jiangxi/nanchang.yaml", "transport: internet, ipsec: true}",
-     'transport: internet, ipsec: true, ipv4: 10.254.99.0/31, ipv6: "fd00:e9:fffe:99::/127", port: 7, peer_port: 9}'),
+     'transport: internet, ipsec: true, ipv4: 10.254.99.0/31, ipv6: "fd00:e9:fffe:99::/127", port: GigabitEthernet0/2, peer_port: GigabitEthernet1/0/9}'),
     ("departments.yaml", "      - {site: jx-nc-ncx}\n",
      "      - {site: jx-nc-ncx, device: jx-nc-ncx-pe1, zones: [public]}\n"),
     ("sites/jiangxi/nanchang.yaml", "    prefix: {ipv4: 10.36.16.0/20}\n",
@@ -172,11 +172,12 @@ def test_a_read_the_key_misses_is_caught(every_path, monkeypatch):
     intent.memo.clear()
     for m in (intent.network, *intent.zones, *intent.departments, *intent.sites):
         _record(m)
-    monkeypatch.setattr(alloc_cache, "_uplink", lambda up: up.get("ipv4"))  # forgets peers, ports, IPv6
+    monkeypatch.setattr(alloc_cache, "_uplink", lambda intent, model, up: up.get("ipv4"))  # forgets peers, ports, speeds, IPv6
     allocator = _reads(lambda: allocate_mod.Allocator(intent, Lock.read(every_path.root)).run())
     missed = _uncovered(allocator, _reads(lambda: alloc_cache.inputs(intent)))
     names = {r[2] if r[0] == "where" else r[1] for r in missed}
-    assert {"peer", "port", "peer_port", "ipv6"} <= names and names <= {"peer", "port", "peer_port", "ipv4", "ipv6"}
+    assert {"peer", "port", "peer_port", "ipv6", "bandwidth"} <= names and \
+        names <= {"peer", "port", "peer_port", "ipv4", "ipv6", "bandwidth"}
 
 
 # ---------------------------------------------------------------------- hits, misses, equality
@@ -210,14 +211,16 @@ def test_an_edit_allocation_does_not_read_is_a_hit_and_one_it_reads_a_miss(every
     real = allocate_mod.Allocator.run
     monkeypatch.setattr(allocate_mod.Allocator, "run", lambda self: runs.append(1) or real(self))
     nanchang = "sites/jiangxi/nanchang.yaml"
-    # not read by allocation: a bandwidth, a site's name
-    every_path.replace(nanchang, "{peer: jx-pe1, bandwidth: 10G,", "{peer: jx-pe1, bandwidth: 40G,")
+    # not read by allocation: a bandwidth that takes the same port speed (10G ports), a site's name
+    every_path.replace(nanchang, "{peer: jx-pe1, bandwidth: 10G,", "{peer: jx-pe1, bandwidth: 5G,")
     every_path.replace(nanchang, "name: 南昌市", "name: 南昌")
     assert _allocate(root, cache) is not None and runs == []
-    # read: a pin moving down a line (its origin names the line), a port, a peer, the lock file
+    # read: a pin moving down a line (its origin names the line), a port, a peer, a bandwidth that
+    # needs ports of another speed, the lock file
     for rel, old, new in [
+        (nanchang, "{peer: jx-pe1, bandwidth: 5G,", "{peer: jx-pe1, bandwidth: 1G,"),
         (nanchang, "    prefix: {ipv4: 10.36.16.0/20}\n", "    # moved\n    prefix: {ipv4: 10.36.16.0/20}\n"),
-        (nanchang, "port: 7, peer_port: 9", "port: 8, peer_port: 9"),
+        (nanchang, "port: GigabitEthernet0/2, peer_port: GigabitEthernet1/0/9", "port: GigabitEthernet0/1, peer_port: GigabitEthernet1/0/9"),
         ("departments.yaml", "device: jx-nc-ncx-pe1, ", ""),
     ]:
         before = len(runs)
@@ -354,7 +357,8 @@ def test_an_addition_with_pins_of_its_own_is_extended(every_path, tmp_path, monk
         "\n  - id: gx-nn-la-xx\n    name: 新镇\n    level: township\n    code: 450123199\n"
         "    parent: gx-nn-la\n    prefix: {ipv4: 10.45.23.160/27}\n    devices:\n      - name: gx-nn-la-xx-ce1\n"
         "        role: ce\n        platform: h3c_comware\n        vendor: h3c\n        model: MSR2630\n"
-        "        uplinks:\n          - {peer: gx-nn-la-pe1, bandwidth: 100M, port: 3, peer_port: 40, "
+        "        uplinks:\n          - {peer: gx-nn-la-pe1, bandwidth: 100M, port: GigabitEthernet0/2, "
+        "peer_port: GigabitEthernet0/0/10, "
         "ipv4: 10.254.99.10/31}\n"))
     every_path.replace("departments.yaml", "      - {site: gx-nn-la-cx}\n", "      - {site: gx-nn-la-cx}\n"
                        "      - {site: gx-nn-la-xx}\n")  # stats: the public zone only
@@ -363,7 +367,7 @@ def test_an_addition_with_pins_of_its_own_is_extended(every_path, tmp_path, monk
     assert res.ok and runs == [True]
     alloc = res.allocation
     assert str(alloc.get("ipv4/pool/gx-nn-la-xx")) == "10.45.23.160/27"
-    assert alloc.ports["port/gx-nn-la-pe1/link:gx-nn-la-xx-ce1~gx-nn-la-pe1"] == 40
+    assert alloc.ports["port/gx-nn-la-pe1/link:gx-nn-la-xx-ce1~gx-nn-la-pe1"] == "GigabitEthernet0/0/10"
     assert any(k.startswith("ipv4/lan/") and "@gx-nn-la-xx/" in k for k in alloc.new)
     assert _as_dicts(alloc) == _as_dicts(allocate_mod.Allocator(validate(root).intent, Lock.read(root)).run())
 

@@ -163,7 +163,7 @@ def _site_yaml(s: SiteSpec) -> str:
         out += [f"      - name: {d.name}", f"        role: {d.role}"]
         if d.reflector:
             out.append("        reflector: true")
-        out += ["        platform: huawei_vrp", "        vendor: huawei", "        model: NE40E"]
+        out += ["        platform: huawei_vrp", "        vendor: huawei", "        model: NE40E-X16A"]
         if d.uplinks:
             out.append("        uplinks:")
             out += [f"          - {{peer: {p}, bandwidth: 1G}}" for p in d.uplinks]
@@ -418,7 +418,7 @@ def check_not_reusing(res, keys: set[str], reserved: dict[str, str]) -> None:
         for rkey, rval in reserved.items():
             if key.startswith("port/") or rkey.startswith("port/"):
                 if key.split("/")[:2] == rkey.split("/")[:2]:
-                    assert res.allocation.ports[key] != int(rval), f"new {key} reuses unreleased port {rkey}"
+                    assert res.allocation.ports[key] != rval, f"new {key} reuses unreleased port {rkey}"
                 continue
             net, rnet = res.allocation.values[key], ipaddress.ip_network(rval)
             if rnet.version == net.version and space_of(res, rkey) == space_of(res, key):

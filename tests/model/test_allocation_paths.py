@@ -88,7 +88,7 @@ def test_the_lock_comparison_agrees_with_writing_the_lock_out(intent_dir, change
         key = next(k for k in entries if k.startswith("port/"))
         entries[key] = "0" + entries[key]
     elif change == "unparsable":
-        entries["port/x/y"] = "eth0"
+        entries["port/x/y"] = "7"  # a bare number: an older netgen's, or a hand edit
     elif change == "other family":
         entries["ipv7/pool/x"] = "1"
     intent_dir.write("netgen.lock", json.dumps(lock))

@@ -96,7 +96,7 @@ def test_an_edit_rewrites_its_device_and_the_neighbour_whose_config_shows_it(int
     assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok
     before = inodes(out)
     intent_dir.replace("sites/guangxi/nanning.yaml", "{peer: gx-nn-pe1, bandwidth: 1G, carrier: china-telecom}",
-                       "{peer: gx-nn-pe1, bandwidth: 10G, carrier: china-telecom}")
+                       "{peer: gx-nn-pe1, bandwidth: 500M, carrier: china-telecom}")  # the same gigabit ports
     result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
     assert sorted(result.written) == ["gx-nn-la-pe1", "gx-nn-pe1"]
     assert {n for n, i in inodes(out).items() if before.get(n) != i} == {"gx-nn-la-pe1.cfg", "gx-nn-pe1.cfg",
@@ -247,8 +247,8 @@ def test_a_device_gone_or_built_into_another_file_leaves_no_old_file(intent_dir,
     assert build(lazy(intent_dir.root), out, jobs=1, cache=cache).ok and (out / f"{county}.cfg").is_file()
     for rel, text in before.items():
         intent_dir.write(rel, text)
-    ce = "platform: {}\n        vendor: h3c\n        model: MSR2630"
-    intent_dir.replace("sites/guangxi/nanning.yaml", ce.format("h3c_comware"), ce.format("frr"))
+    ce = "platform: {}\n        vendor: h3c\n        model: {}"
+    intent_dir.replace("sites/guangxi/nanning.yaml", ce.format("h3c_comware", "MSR2630"), ce.format("frr", "x86-frr"))
     result = build(lazy(intent_dir.root), out, jobs=1, cache=cache)
     assert result.ok and result.removed == [county] and "gx-nn-la-cx-ce1" in result.written
     assert not (out / f"{county}.cfg").exists() and not (out / "gx-nn-la-cx-ce1.cfg").exists()

@@ -1,8 +1,12 @@
 """Devices: domestic equipment where the funding requires it, platforms that match vendors,
-transport over the Internet only where allowed and only inside IPsec, baseline references."""
+models netgen has a hardware profile of and ports they have, transport over the Internet only
+where allowed and only inside IPsec, baseline references."""
 from __future__ import annotations
 
+import difflib
+
 from ...diagnostics import Severity
+from ...hardware import mbps, models_of, profile, speed_text
 from ..intent import LEVEL_RANK, Intent
 from . import Finding, rule
 
@@ -26,6 +30,44 @@ def platform_vendor(intent: Intent):
         if want and d["vendor"] != want:
             yield Finding(d.where("platform"), f"`{d['name']}`: platform {d['platform']} runs on {want} devices, "
                           f"not {d['vendor']}", "check the platform and vendor")
+
+
+@rule("equipment.model", "every device model has a hardware profile of its platform (ports, software, commit)")
+def model_known(intent: Intent):
+    for _, d in intent.devices:
+        prof = profile(d["model"])
+        known = models_of(d["platform"])
+        if prof is None:
+            close = difflib.get_close_matches(d["model"], known, n=1)
+            hint = (f"did you mean `{close[0]}`? " if close else "") + \
+                (f"models of {d['platform']}: {', '.join(known)}" if known else f"netgen has no {d['platform']} model")
+            yield Finding(d.where("model"), f"`{d['name']}`: no hardware profile for model `{d['model']}`",
+                          hint + " — or add the model's profile to netgen/hardware/")
+        elif prof.hardware.platform != d["platform"]:
+            yield Finding(d.where("model"), f"`{d['name']}`: model `{d['model']}` runs {prof.hardware.platform}, "
+                          f"not {d['platform']}", f"set `platform: {prof.hardware.platform}` or choose a "
+                          f"{d['platform']} model ({', '.join(known) or 'none known'})")
+
+
+@rule("equipment.port", "a pinned port exists on the device's model and is fast enough for its link")
+def pinned_ports(intent: Intent):
+    for _, d in intent.devices:
+        for up in d["uplinks"]:
+            peer = intent.device.get(up["peer"])
+            for key, dev in (("port", d), ("peer_port", peer[1] if peer else None)):
+                name = up.get(key)
+                prof = profile(dev["model"]) if name and dev is not None else None
+                if prof is None:
+                    continue  # no pin, or equipment.model / hierarchy.uplink-peer report it
+                port = prof.by_name.get(name)
+                if port is None:
+                    close = difflib.get_close_matches(name, list(prof.by_name), n=3)
+                    yield Finding(up.where(key), f"`{dev['name']}` ({dev['model']}) has no port `{name}`",
+                                  f"did you mean {', '.join(close)}?" if close else
+                                  f"its ports: {prof.ports[0].name} … {prof.ports[-1].name}")
+                elif port.speed < mbps(up["bandwidth"]):
+                    yield Finding(up.where(key), f"port `{name}` of `{dev['name']}` runs at {speed_text(port.speed)}, "
+                                  f"less than the link's {up['bandwidth']}", "pin a faster port, or lower the bandwidth")
 
 
 @rule("transport.internet", "Internet transport only at city level and below, and always inside IPsec")
@@ -60,3 +102,14 @@ def server_ref(intent: Intent):
             elif service not in srv["services"]:
                 yield Finding(refs.where(i), f"{what} names `{ref}`, which does not offer {service}",
                               f"add {service} to its services, or name another server")
+
+
+@rule("security.banner-ascii", "the login banner is ASCII where devices print only ASCII", Severity.WARNING)
+def banner_ascii(intent: Intent):
+    banner = intent.network["security"]["banner"]
+    if not banner or banner.isascii() or not any(d["platform"] == "huawei_vrp" for _, d in intent.devices):
+        return
+    kept = " ".join("".join(c for c in banner if " " <= c <= "~" and c != '"').split())
+    yield Finding(intent.network["security"].where("banner"), "the banner has non-ASCII text, which VRP's "
+                  f"`header login` does not take: VRP devices show only `{kept}`",
+                  "write the banner in ASCII (pinyin or English) to show the same text on every device")
