@@ -39,8 +39,16 @@ def _bandwidth(value: str, per: int) -> int:
     return kbps // per
 
 
+def ascii_text(text: str, drop: str = "") -> str:
+    """The printable ASCII of `text` (and none of `drop`), spaces collapsed: what a CLI that takes
+    no multi-byte text keeps of it (VRP `header`: see templates/huawei_vrp/security.j2)."""
+    kept = "".join(c for c in text if " " <= c <= "~" and c not in drop)
+    return " ".join(kept.split())
+
+
 # Formatting only: how a platform spells a value the model already holds.
 FILTERS = {
+    "ascii_text": ascii_text,
     "kbps": lambda v: _bandwidth(v, 1),  # 10G → 10000000 (Comware `bandwidth`, kbit/s)
     "mbps": lambda v: _bandwidth(v, 1000),  # 10G → 10000 (VRP `bandwidth`, Mbit/s)
     "ip": lambda v: str(_iface(v).ip),  # 10.0.0.1/31 → 10.0.0.1
@@ -78,8 +86,9 @@ def make_environment(platform: Platform, compiled: str | None = None) -> jinja2.
         auto_reload=False,  # templates do not change during a build: no stat per include per device
     )
     env.filters["ifname"] = lambda iface, vlan=None: platform.ifname(iface.port, vlan if vlan is not None
-                                                                    else iface.vlan, iface.kind)
-    env.filters["portname"] = lambda port, vlan=None: platform.ifname(port, vlan)
+                                                                    else iface.vlan, iface.kind, iface.port_name)
+    # the physical port an interface (a sub-interface's parent) sits on
+    env.filters["portname"] = lambda iface: platform.ifname(iface.port, None, iface.kind, iface.port_name)
     env.filters["secret"] = secret
     env.filters.update(FILTERS)
     env.globals["platform"] = platform

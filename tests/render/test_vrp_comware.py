@@ -20,9 +20,11 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig, get_hconfig_driver
+from hier_config import HConfig, Platform, get_hconfig, get_hconfig_driver
 from hier_config.models import PerLineSubRule
 
+from netgen.deploy.remediation import remediation as deploy_remediation
+from netgen.hardware import profile
 from netgen.model import resolve
 from netgen.render.build import build, render_device
 
@@ -61,9 +63,9 @@ def tree_lines(config: HConfig) -> list[str]:
 
 
 def remediation(platform: str, running: str, intended: str) -> list[str]:
-    """The commands that take `running` to `intended`, as hier_config orders them."""
-    plan = WorkflowRemediation(parse(platform, running), parse(platform, intended)).remediation_config
-    return [" " * (child.depth() - 1) + child.text for child in plan.all_children_sorted()]
+    """The commands deploy sends to take `running` to `intended` (netgen.deploy.remediation, with
+    the platform's rules), without the `quit`s that close each view."""
+    return [line for line in deploy_remediation(platform, running, intended) if line.strip() != "quit"]
 
 
 @lru_cache(maxsize=None)
@@ -150,7 +152,7 @@ def test_render_device_matches_build(network, configs):
 # ---------------------------------------------------------------------------------- content
 
 
-def test_vrp_pe_reflector_content(configs):
+def test_vrp_pe_reflector_content(configs, network):
     text = configs["jx-pe1"]
     lines = set(text.splitlines())
     for line in ("sysname jx-pe1", "ip vpn-instance ZW-PUB", "  route-distinguisher 10.255.36.1:100",
@@ -162,12 +164,14 @@ def test_vrp_pe_reflector_content(configs):
                  "  peer 10.254.0.35 enable", " dot1q termination vid 1001", " ip binding vpn-instance ZW-AUDIT",
                  "stelnet server enable", "undo telnet server enable", "user-interface vty 0 4",
                  " protocol inbound ssh", " idle-timeout 10 0", " acl 2001 inbound",
-                 " local-aaa-user wrong-password retry-interval 30 retry-time 5 block-time 30",
+                 # VRP8 lockout (NE40E V8 command reference, user-block failed-times, aaa view)
+                 " user-block failed-times 5 period 30", " user-block reactive 30",
                  "info-center loghost 10.253.0.21", "ntp-service unicast-server 10.253.0.11",
                  "snmp-agent sys-info version v3", "return"):
         assert line in lines, line
     # the inter-AS link (no IGP): MPLS for the labelled routes, no IS-IS and no LDP
-    block = text.split("interface GigabitEthernet0/0/8\n", 1)[1].split("#\n", 1)[0]
+    inter_as = next(i.port_name for i in network.devices["jx-pe1"].interfaces if i.peer_device == "central-pe1")
+    block = text.split(f"interface {inter_as}\n", 1)[1].split("#\n", 1)[0]
     assert " mpls\n" in block and "isis" not in block and "mpls ldp" not in block
 
 
@@ -192,7 +196,9 @@ def test_baseline_on_every_device(configs, network):
         vrp = network.devices[name].platform == "huawei_vrp"
         assert "undo telnet server enable" in text
         assert f"idle-timeout {m.idle_timeout_minutes} 0" in text
-        assert ("retry-time 5 block-time 30" if vrp else "login-attempt 5 exceed lock-time 30") in text
+        vrp8 = vrp and network.devices[name].hardware.software == "vrp8"
+        assert ("user-block failed-times 5 period 30" if vrp8 else "retry-time 5 block-time 30" if vrp
+                else "login-attempt 5 exceed lock-time 30") in text
         assert (" acl 2001 inbound" if vrp else "ssh server acl 2001") in text
         assert "info-center loghost 10.253.0.21" in text and "ntp-service unicast-server 10.253.0.12" in text
         assert " v3 privacy" in text
@@ -230,22 +236,22 @@ def _unchanged(before: dict[str, str], after: dict[str, str], changed: set[str])
 
 
 def test_remediation_uplink_bandwidth(intent_dir, tmp_path):
-    """jx-gqc-pe1's uplink to jx-pe1 goes from 1G to 2.5G: both ends change their `bandwidth`
-    and nothing else anywhere."""
-    before = _build_texts(_resolve(intent_dir.root), tmp_path / "before")
+    """jx-gqc-pe1's uplink to jx-pe1 goes from 1G to 500M — the same gigabit ports: both ends
+    change their `bandwidth` (a new value replaces the old: no undo, NE40E V8 command reference,
+    bandwidth) and IS-IS cost, and nothing else anywhere."""
+    net = _resolve(intent_dir.root)
+    before = _build_texts(net, tmp_path / "before")
+    port = {d: next(i.port_name for i in net.devices[d].interfaces if i.peer_device == peer)
+            for d, peer in (("jx-gqc-pe1", "jx-pe1"), ("jx-pe1", "jx-gqc-pe1"))}
     intent_dir.replace("sites/jiangxi/province.yaml", "{peer: jx-pe1, bandwidth: 1G, carrier: china-telecom}",
-                       "{peer: jx-pe1, bandwidth: 2.5G, carrier: china-telecom}")
+                       "{peer: jx-pe1, bandwidth: 500M, carrier: china-telecom}")
     after = _build_texts(_resolve(intent_dir.root), tmp_path / "after")
-    assert remediation("huawei_vrp", before["jx-gqc-pe1"], after["jx-gqc-pe1"]) == [
-        "interface GigabitEthernet0/0/3",
-        " undo bandwidth 1000",
-        " bandwidth 2500",
-    ]
-    assert remediation("huawei_vrp", before["jx-pe1"], after["jx-pe1"]) == [
-        "interface GigabitEthernet0/0/6",
-        " undo bandwidth 1000",
-        " bandwidth 2500",
-    ]
+    for name in port:
+        assert remediation("huawei_vrp", before[name], after[name]) == [
+            f"interface {port[name]}",
+            " bandwidth 500",
+            " isis cost 200",
+        ]
     _unchanged(before, after, {"jx-gqc-pe1", "jx-pe1"})
 
 
@@ -255,10 +261,15 @@ def test_remediation_new_department_attachment(intent_dir, tmp_path):
     before = _build_texts(_resolve(intent_dir.root), tmp_path / "before")
     intent_dir.replace("departments.yaml", "      - {site: jx-gqc}\n      - {site: gx-nn-la-cx}",
                        "      - {site: jx-gqc}\n      - {site: gx-nn-la-cx}\n      - {site: jx-nc-ncx}")
-    after = _build_texts(_resolve(intent_dir.root), tmp_path / "after")
-    # port 4 is the next free port (1: hrss, 2-3: links); the LAN is the next /26 of the county pool
+    net = _resolve(intent_dir.root)
+    after = _build_texts(net, tmp_path / "after")
+    # the next free gigabit port of the MSR5680 (its first three: hrss, two links); the LAN is the
+    # next /26 of the county pool
+    ports = [p.name for p in profile("MSR5680").ports if p.speed == 1000]
+    assert sorted({i.port_name for i in net.devices["jx-nc-ncx-pe1"].interfaces if i.kind == "access"}) == \
+        [ports[0], ports[3]]
     assert remediation("h3c_comware", before["jx-nc-ncx-pe1"], after["jx-nc-ncx-pe1"]) == [
-        "interface GigabitEthernet1/0/4.100",
+        f"interface {ports[3]}.100",
         " description 统计 (stats) public",
         " vlan-type dot1q vid 100",
         " ip binding vpn-instance ZW-PUB",
@@ -345,7 +356,8 @@ def test_minimal_baseline(intent_dir, tmp_path):
     start, end = text.index("    aaa:\n"), text.index("    login:\n")
     intent_dir.write("network.yaml", text[:start] + text[end:])
     intent_dir.replace("network.yaml", "    management_acl: [10.253.0.0/24]\n", "")
-    intent_dir.replace("network.yaml", '    banner: "国家电子政务外网 — authorised use only. All sessions are logged."\n', "")
+    intent_dir.replace("network.yaml", '    banner: "Guojia Dianzi Zhengwu Waiwang (national e-government extranet): '
+                       'authorised use only. All sessions are logged."\n', "")
     intent_dir.replace("network.yaml", "  mlps: {central: 3, province: 3, city: 3, county: 2, township: 2, village: 2}",
                        "  mlps: {central: 2, province: 2, city: 2, county: 2, township: 2, village: 2}")
     intent_dir.replace("departments.yaml", "mlps: 3", "mlps: 2", count=10)
