@@ -11,11 +11,14 @@ Parsing
     rendered configs (the Comware driver dedents its one-space global lines first).
 
 Remediation: the commands a push sends
-    `remediation()` returns the commands that take `running` to `intended`, in hier_config's
-    order plus a few ordering rules a device needs (references go before the objects they
-    name: a BGP peer's address-family lines before `undo peer … as-number`, `undo ip
-    vpn-instance`, ACLs, route-policies, AAA templates, IGP processes and `undo mpls ldp` after
-    whatever uses them; `undo mpls` last).
+    `remediation()` returns the commands that take `running` to `intended`: hier_config's
+    remediation fed with the platform's rules (netgen/deploy/rules/<platform>.yaml, each row with
+    its vendor reference: negation forms such as `undo bandwidth` without argument, idempotent
+    commands whose new value simply replaces the old, ordering weights), plus netgen's own rule
+    kinds from the same file where hier_config has none: a section the device cannot delete
+    (physical port, vty lines) loses its lines instead; lines a change clears on the device (the
+    addresses when the VPN binding changes, VPN targets around an RD change) are sent again; a
+    removed BGP peer is one `undo peer X`, nothing else about X.
     The list is *flattened for a CLI session in system-view*: a line that opens a view (it has
     children here, or it is a view-opening command such as `mpls` or `address-family ipv4` that
     has none) is followed by its children and a `quit`, so every block ends back in the view it
@@ -37,10 +40,13 @@ Secrets
 """
 from __future__ import annotations
 
+import ipaddress
 import re
 
 from hier_config import HConfig, Platform, WorkflowRemediation, get_hconfig, get_hconfig_driver
-from hier_config.models import MatchRule, OrderingRule, PerLineSubRule
+from hier_config.models import MatchRule, PerLineSubRule
+
+from netgen.deploy.rules import load as load_rules
 
 PLATFORMS = ("huawei_vrp", "h3c_comware")
 MASK = "******"
@@ -59,30 +65,11 @@ _SECRET_PATTERNS = {
     ),
 }
 
-# Commands that open a view even when they have no children (otherwise a childless one would
-# leave the session inside it). (depth, pattern): depth 0 is system-view, None any depth.
-_VIEW_OPENERS = {
-    "huawei_vrp": (
-        (0, re.compile(r"^(?:mpls|mpls ldp|aaa|security-policy|nat-policy)$")),
-        (0, re.compile(r"^(?:interface|bgp|isis|ospf|ip vpn-instance|acl|user-interface|route-policy"
-                       r"|hwtacacs-server template|radius-server template|firewall zone) ")),
-        (None, re.compile(r"^(?:ipv4-family|ipv6-family|area|authentication-scheme|authorization-scheme"
-                          r"|accounting-scheme|domain|rule name)\b")),
-    ),
-    "h3c_comware": (
-        (0, re.compile(r"^(?:mpls ldp|security-policy ip|nat address-group \d+)$")),
-        (0, re.compile(r"^(?:interface|bgp|isis|ospf|ip vpn-instance|acl|line|route-policy|hwtacacs scheme"
-                       r"|radius scheme|domain|local-user|security-zone name|zone-pair) ")),
-        (None, re.compile(r"^(?:address-family|ip vpn-instance|area)\b")),
-    ),
-}
-# A command missing here that opens a view anyway is caught at push time (the prompt changes
-# after what we sent as a leaf: the driver sends `quit` and logs it).
-
-# Top-level removals that must come after the lines referring to them (default weight 500).
-_LATE_UNDO = ("undo ip vpn-instance ", "undo route-policy ", "undo acl ", "undo hwtacacs-server template ",
-              "undo radius-server template ", "undo hwtacacs scheme ", "undo radius scheme ",
-              "undo isis ", "undo ospf ", "undo mpls ldp")
+# Per-platform rules (view openers, negation forms, idempotent commands, ordering, permanent
+# sections, re-send after a change, BGP peer removal) are data with their vendor references:
+# netgen/deploy/rules/<platform>.yaml. A command missing from the view openers that opens a view
+# anyway is caught at push time (the prompt changes after what we sent as a leaf: the driver sends
+# `quit` and logs it).
 
 
 def _check(platform: str) -> None:
@@ -92,17 +79,15 @@ def _check(platform: str) -> None:
 
 def _driver(platform: str):
     _check(platform)
+    rules = load_rules(platform)
     if platform == "huawei_vrp":
         driver = get_hconfig_driver(Platform.HUAWEI_VRP)
     else:
         driver = get_hconfig_driver(Platform.HP_COMWARE5)
         driver.rules.per_line_sub.append(PerLineSubRule(search=r"^\s*#.*", replace=""))
-    ordering = driver.rules.ordering
-    ordering.append(OrderingRule(match_rules=(MatchRule(startswith=_LATE_UNDO),), weight=900))
-    ordering.append(OrderingRule(match_rules=(MatchRule(equals="undo mpls"),), weight=910))
-    # deleting a peer deletes its address-family lines: send those first
-    ordering.append(OrderingRule(match_rules=(MatchRule(startswith="bgp "),
-                                              MatchRule(re_search=r"^undo peer \S+ as-number")), weight=900))
+    driver.rules.negation_sub.extend(rules.negation_sub)
+    driver.rules.idempotent_commands.extend(rules.idempotent)
+    driver.rules.ordering.extend(rules.ordering)
     return driver
 
 
@@ -202,7 +187,7 @@ def _align(platform: str, running: HConfig, intended: HConfig, push_secrets: boo
 def _opens_view(platform: str, text: str, depth: int) -> bool:
     if text.startswith("undo "):
         return False
-    return any((d is None or d == depth) and p.search(text) for d, p in _VIEW_OPENERS[platform])
+    return any((d is None or d == depth) and p.search(text) for d, p in load_rules(platform).view_openers)
 
 
 def flatten(platform: str, tree: HConfig) -> list[str]:
@@ -220,6 +205,87 @@ def flatten(platform: str, tree: HConfig) -> list[str]:
     return out
 
 
+def _keep_permanent(platform: str, have: HConfig, want: HConfig) -> None:
+    """A section the device cannot delete (a physical port, the vty lines) that `want` lacks is
+    kept in `want` empty: its lines are removed one by one instead of an `undo` of the section."""
+    for child in have.children:
+        if child.text not in want.children and any(p.search(child.text) for p in load_rules(platform).permanent):
+            want.add_child(child.text)
+
+
+def _resend(platform: str, have: HConfig, want: HConfig) -> None:
+    """Where a `resend` rule's trigger line changes (added or removed) in a section, the running
+    copy forgets the section's lines the device clears with it, so they are sent again."""
+    for rule in load_rules(platform).resend:
+        for section in want.all_children():
+            if not section.is_lineage_match(rule.lineage):
+                continue
+            twin = have.get_child_deep(tuple(MatchRule(equals=t) for t in section.path()))
+            if twin is None:
+                continue
+            old = {c.text for c in twin.children if rule.trigger.search(c.text)}
+            new = {c.text for c in section.children if rule.trigger.search(c.text)}
+            if old == new:
+                continue
+            for child in list(twin.children):
+                if rule.resend.search(child.text) and child.text in section.children:
+                    child.delete()
+
+
+_PEER = re.compile(r"^peer (\S+) as-number \S+$")
+
+
+def _removed_peers(have, want) -> dict[tuple[str, ...], set[str]]:
+    """{path of a section: peers whose `peer X as-number` it loses}, for a BGP view and its families."""
+    out: dict[tuple[str, ...], set[str]] = {}
+
+    def walk(old, new) -> None:
+        peers = {m.group(1) for c in old.children if (m := _PEER.match(c.text))}
+        kept = {m.group(1) for c in new.children if (m := _PEER.match(c.text))} if new is not None else set()
+        if peers - kept:
+            out[tuple(old.path())] = peers - kept
+        for child in old.children:
+            if child.children:
+                walk(child, new.children.get(child.text) if new is not None else None)
+
+    for child in have.children:
+        twin = want.children.get(child.text)
+        if child.children and twin is not None:
+            walk(child, twin)
+    return out
+
+
+def _collapse_peers(platform: str, have: HConfig, want: HConfig, delta: HConfig) -> None:
+    """A removed BGP peer is one `undo peer X` in the view that declared it: it deletes every
+    setting of the peer, so no other line about X is sent (rules: peer_removal)."""
+    view = load_rules(platform).peer_view
+    for path, peers in _removed_peers(have, want).items():
+        if not view.search(path[0]):
+            continue
+        node = delta.get_child_deep(tuple(MatchRule(equals=t) for t in path))
+        if node is None:
+            continue
+        about = re.compile(rf"^undo peer (?:{'|'.join(map(re.escape, sorted(peers)))})(?: |$)")
+        for child in list(node.all_children()):
+            if about.match(child.text):
+                parent = child.parent
+                child.delete()
+                # a family that held only lines about the peer goes too
+                while parent is not node and not parent.children:
+                    parent, gone = parent.parent, parent
+                    gone.delete()
+        for peer in sorted(peers, key=_peer_key):
+            node.add_child(f"undo peer {peer}")
+    delta.set_order_weight()
+
+
+def _peer_key(peer: str):
+    try:
+        return (0, ipaddress.ip_address(peer))
+    except ValueError:
+        return (1, peer)
+
+
 def remediation(platform: str, running: str, intended: str, *, push_secrets: bool = False,
                 match_secrets: bool = True) -> list[str]:
     """The commands (flattened, see the module doc) that take `running` to `intended`.
@@ -228,7 +294,13 @@ def remediation(platform: str, running: str, intended: str, *, push_secrets: boo
     have, want = parse(platform, running), parse(platform, intended)
     if match_secrets or push_secrets:
         have, want = _align(platform, have, want, push_secrets)
-    return flatten(platform, WorkflowRemediation(have, want).remediation_config)
+    else:
+        have = have.deep_copy()
+    _keep_permanent(platform, have, want)
+    _resend(platform, have, want)
+    delta = WorkflowRemediation(have, want).remediation_config
+    _collapse_peers(platform, have, want, delta)
+    return flatten(platform, delta)
 
 
 def diff(platform: str, running: str, intended: str, *, push_secrets: bool = False) -> str:
