@@ -4,8 +4,9 @@ It exists because no Huawei or H3C router is available here. It is a test double
 transport (paramiko SSH, netmiko's `huawei`/`hp_comware` prompt and paging handling) and for
 netgen's own push/commit-confirm/rollback logic — NOT a router: it does not validate command
 syntax or semantics beyond a handful of line rules (device.py), models no protocol, no
-two-stage commit, no line wrapping or per-character echo, and its `display` outputs follow the
-vendors' documented layouts, not captured device output. What it does emulate: user-view
+two-stage commit, no line wrapping or per-character echo. Its `display version`, serial and
+BGP peer replies are built from real device captures (display.py, tests/deploy/captures/).
+What it does emulate: user-view
 `<name>` and `[name-view]` prompts, `system-view`, views opened by the platform's view
 commands, `quit`/`return`, `undo` removing a line with its children, paging and
 `screen-length 0 temporary` / `screen-length disable`, `display current-configuration` with a
