@@ -27,6 +27,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    from ..deploy.drivers.dialogs import LABELS
     from ..deploy.inventory import Target
     from ..deploy.plan import CHANGE, make_plan
     from ..deploy.secrets import SecretError
@@ -48,7 +49,8 @@ def run(args) -> int:
         con = console(no_color=args.no_color)
         for dp in sorted(plan.devices.values(), key=lambda d: d.name):
             if dp.status == CHANGE:
-                con.print(f"[bold]{dp.name}[/] ({dp.platform}, {dp.level}): {len(dp.commands)} command(s)")
+                safety = f", {LABELS[dp.commit_mode]}" if dp.commit_mode in LABELS else ""
+                con.print(f"[bold]{dp.name}[/] ({dp.platform}, {dp.level}{safety}): {len(dp.commands)} command(s)")
                 print_diff(con, dp.diff)
                 con.print()
         for dp in plan.failed:

@@ -68,6 +68,16 @@ def ancestry(network: Network, site_id: str) -> list[str]:
     return out
 
 
+def commit_mode(device, platform: str) -> str:
+    """How a change is made safe on this device when deployed as `platform`: `two-stage` (VRP8
+    commit trial), `commit-delay` (Comware 7) or `netgen-held` (netgen's emulation: VRP5, and
+    models the profile does not show to have either), from its hardware profile; "" where the
+    platform's driver has its own (FRR: a revert job on the router)."""
+    if platform not in ("huawei_vrp", "h3c_comware") or device.hardware.platform != platform:
+        return ""
+    return device.hardware.commit
+
+
 def host_groups(network: Network, name: str, platform: str) -> list[str]:
     d = network.devices[name]
     sites = ancestry(network, d.site)
@@ -92,6 +102,8 @@ def build_inventory(network: Network, target: Target = Target(), secrets: Secret
         optional_args: dict = dict(desc.connection)
         if ssh_config:
             optional_args["ssh_config_file"] = str(ssh_config)
+        if commit_mode(d, platform):
+            optional_args["commit_mode"] = commit_mode(d, platform)
         names = host_groups(network, name, platform)
         for g in names:
             if g not in groups:

@@ -16,7 +16,7 @@ from pathlib import Path
 from nornir.core.task import Result, Task
 
 from .drivers.base import PlanningDriver
-from .inventory import Target, select
+from .inventory import Target, commit_mode, select
 from .secrets import SecretError, Secrets
 from .session import DeployError, Workspace, connection, describe, make_nornir, operator, sha256
 
@@ -37,6 +37,7 @@ class DevicePlan:
     diff: str = ""
     commands: list[str] = field(default_factory=list)
     error: str | None = None
+    commit_mode: str = ""   # two-stage | commit-delay | netgen-held ("" : the driver's own, FRR)
 
 
 @dataclass
@@ -58,6 +59,9 @@ class Plan:
     def body(self) -> dict:
         d = asdict(self)
         d.pop("approvals")
+        for device in d["devices"].values():   # absent when unknown: plans made before keep their hash
+            if not device["commit_mode"]:
+                device.pop("commit_mode")
         return d
 
     @property
@@ -151,7 +155,8 @@ def make_plan(intent_dir: str | Path, target: Target = Target(), limit: list[str
         d = ws.network.devices[name]
         candidates[name] = ws.candidate(name, target)
         plan.devices[name] = DevicePlan(name, d.site, d.level, d.role, target.platform or d.platform,
-                                        candidate_sha256=sha256(candidates[name]))
+                                        candidate_sha256=sha256(candidates[name]),
+                                        commit_mode=commit_mode(d, target.platform or d.platform))
     nr = make_nornir(ws.network, target, secrets, devices, workers, processors, transform)
     with nr:
         results = nr.run(_plan_device, name="plan", candidates=candidates, secrets=secrets, on_failed=True)

@@ -9,6 +9,7 @@ present; the keys are the same (stored encrypted by the device).
 """
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -27,6 +28,7 @@ from netgen.deploy.drivers.comware import ComwareDriver, normalise_comware
 from netgen.deploy.drivers.vrp import VrpDriver
 from netgen.deploy import remediation as rem
 from netgen.deploy.remediation import diff, parse, redact, remediation, secret_key
+from netgen.hardware import profile
 from netgen.model import resolve
 from netgen.render.build import render_device
 
@@ -43,11 +45,16 @@ CIPHERTEXT = re.compile(r"%\^%#\S+%\^%#|\$c\$3\$\S+")
 
 
 @lru_cache(maxsize=None)
-def rendered(platform: str) -> str:
-    """The device's config as netgen renders it (placeholders, no secret values)."""
+def _network():
     res = resolve(REPO / "inventory")
     assert res.ok, [str(d.message) for d in res.errors]
-    return render_device(res.network.devices[DEVICE[platform]], res.network)
+    return res.network
+
+
+@lru_cache(maxsize=None)
+def rendered(platform: str) -> str:
+    """The device's config as netgen renders it (placeholders, no secret values)."""
+    return render_device(_network().devices[DEVICE[platform]], _network())
 
 
 def fill(text: str) -> str:
@@ -71,21 +78,40 @@ def _edit(text: str, old: str, new: str) -> str:
     return text.replace(old, new)
 
 
+def _port_to(platform: str, peer: str) -> str:
+    """The port of the example device of `platform` that links to `peer` (as the hardware names it)."""
+    return next(i.port_name for i in _network().devices[DEVICE[platform]].interfaces if i.peer_device == peer)
+
+
+def _bandwidth(text: str, port: str, old: str, new: str) -> str:
+    """`text` with the `bandwidth` line of interface `port` changed from `old` to `new`."""
+    head = f"\ninterface {port}\n"
+    start = text.index(head) + len(head)
+    end = text.index("\n#\n", start)
+    block = text[start:end]
+    assert block.count(f" bandwidth {old}\n") == 1, block
+    return text[:start] + block.replace(f" bandwidth {old}\n", f" bandwidth {new}\n") + text[end:]
+
+
+# the link each example device's older config had at another bandwidth (same port speed)
+SLOWER = {"huawei_vrp": ("jx-pe2", "10000", "1000"), "h3c_comware": ("jx-nc-ncx-pe1", "1000000", "100000")}
+
+
 def older_config(platform: str) -> str:
     text = intended_config(platform)
     text = _drop_block(text, "isis 1")
     text = _edit(text, "ntp-service unicast-server 10.253.0.12\n", "")
     text += "ip vpn-instance ZW-OLD\n description retired zone\n"
+    peer, now, before = SLOWER[platform]
+    text = _bandwidth(text, _port_to(platform, peer), now, before)
     if platform == "huawei_vrp":
         text = _drop_block(_drop_block(text, "mpls"), "mpls ldp")
-        text = _edit(text, "port 3\n undo shutdown\n bandwidth 1000\n", "port 3\n undo shutdown\n bandwidth 100\n")
         text = _edit(text, " peer 10.255.0.16 connect-interface LoopBack0\n",
                      " peer 10.255.0.16 connect-interface LoopBack0\n peer 10.255.0.99 as-number 4200360000\n")
         text = _edit(text, "  peer 10.255.0.16 enable\n #\n ipv6-family vpnv6",
                      "  peer 10.255.0.16 enable\n  peer 10.255.0.99 enable\n #\n ipv6-family vpnv6")
     else:
         text = _drop_block(text, "mpls ldp")
-        text = _edit(text, "port 3\n bandwidth 1000000\n", "port 3\n bandwidth 100000\n")
         text = _edit(text, " peer 10.255.0.16 connect-interface LoopBack0\n",
                      " peer 10.255.0.16 connect-interface LoopBack0\n peer 10.255.0.99 as-number 4200360000\n")
         text = _edit(text, "  peer 10.255.0.16 enable\n #\n address-family vpnv6",
@@ -93,34 +119,27 @@ def older_config(platform: str) -> str:
     return text
 
 
-EXPECTED = {
-    "huawei_vrp": [
-        "mpls", " quit",
-        "mpls ldp", " quit",
-        "isis 1", " is-level level-2", " cost-style wide", " network-entity 49.0036.0102.5503.6001.00",
-        " ipv6 enable topology ipv6", " quit",
-        "interface GigabitEthernet0/0/6", " undo bandwidth 100", " bandwidth 1000", " quit",
-        "bgp 4200360000",
-        " ipv4-family vpnv4", "  undo peer 10.255.0.99 enable", "  quit",
-        " undo peer 10.255.0.99 as-number 4200360000",   # after its address-family line
-        " quit",
-        "ntp-service unicast-server 10.253.0.12",
-        "undo ip vpn-instance ZW-OLD",                   # last: after whatever refers to it
-    ],
-    "h3c_comware": [
-        "mpls ldp", " quit",
-        "isis 1", " is-level level-2", " cost-style wide", " network-entity 49.0036.0102.5500.0014.00",
-        " address-family ipv6 unicast", "  quit",        # a view without children still gets its quit
-        " quit",
-        "interface GigabitEthernet1/0/5", " undo bandwidth 100000", " bandwidth 1000000", " quit",
-        "bgp 4200360000",
-        " address-family vpnv4", "  undo peer 10.255.0.99 enable", "  quit",
-        " undo peer 10.255.0.99 as-number 4200360000",
-        " quit",
-        "ntp-service unicast-server 10.253.0.12",
-        "undo ip vpn-instance ZW-OLD",
-    ],
-}
+def expected(platform: str) -> list[str]:
+    """What a plan against older_config() sends, in order. A changed bandwidth is sent alone (a new
+    value replaces the old: NE40E V8 / Comware 7 command references, bandwidth); a removed BGP
+    peer is `undo peer X` alone, after the address families (NE8000 command reference, peer
+    as-number: `undo peer ipv4-address` deletes every setting of the peer); the retired VPN
+    instance last, after whatever refers to it (see netgen/deploy/rules/)."""
+    peer, now, _ = SLOWER[platform]
+    port = ["interface " + _port_to(platform, peer), " bandwidth " + now, " quit"]
+    if platform == "huawei_vrp":
+        return ["mpls", " quit", "mpls ldp", " quit",
+                "isis 1", " is-level level-2", " cost-style wide", " network-entity 49.0036.0102.5503.6001.00",
+                " ipv6 enable topology standard", " quit", *port,
+                "bgp 4200360000", " undo peer 10.255.0.99", " quit",
+                "ntp-service unicast-server 10.253.0.12", "undo ip vpn-instance ZW-OLD"]
+    return ["mpls ldp", " quit",
+            "isis 1", " is-level level-2", " cost-style wide", " network-entity 49.0036.0102.5500.0014.00",
+            " address-family ipv6 unicast", "  quit",   # a view without children still gets its quit
+            " quit", *port,
+            "bgp 4200360000", " undo peer 10.255.0.99", " quit",
+            "ntp-service unicast-server 10.253.0.12", "undo ip vpn-instance ZW-OLD"]
+
 
 # ------------------------------------------------------------------------------ fixtures
 
@@ -132,8 +151,9 @@ class Lab:
         self.servers: list[SimServer] = []
         self.drivers = []
 
-    def device(self, platform: str, config: str, **server_args) -> tuple[SimDevice, SimServer]:
-        device = SimDevice(platform, config)
+    def device(self, platform: str, config: str, ports: list[str] | None = None,
+               **server_args) -> tuple[SimDevice, SimServer]:
+        device = SimDevice(platform, config, ports=ports)
         server = SimServer(device, **server_args).start()
         self.servers.append(server)
         return device, server
@@ -197,11 +217,11 @@ def test_plan_against_an_older_config(older):
     platform, device, driver = older
     before = device.running_text()
     driver.load_replace_candidate(config=intended_config(platform))
-    assert driver.candidate_commands() == EXPECTED[platform]
+    assert driver.candidate_commands() == expected(platform)
     shown = driver.compare_config()
-    port, family, speed = (("GigabitEthernet0/0/6", "ipv4-family vpnv4", "1000") if platform == "huawei_vrp"
-                           else ("GigabitEthernet1/0/5", "address-family vpnv4", "1000000"))
-    assert f"  interface {port}\n-  bandwidth {speed[:-1]}\n+  bandwidth {speed}\n" in shown
+    peer, now, before_ = SLOWER[platform]
+    family = "ipv4-family vpnv4" if platform == "huawei_vrp" else "address-family vpnv4"
+    assert f"  interface {_port_to(platform, peer)}\n-  bandwidth {before_}\n+  bandwidth {now}\n" in shown
     assert (f"  bgp 4200360000\n-  peer 10.255.0.99 as-number 4200360000\n   {family}\n"
             f"-   peer 10.255.0.99 enable\n") in shown
     assert "- ip vpn-instance ZW-OLD" in shown and "+ ntp-service unicast-server 10.253.0.12" in shown
@@ -211,7 +231,7 @@ def test_plan_against_an_older_config(older):
     # a plan needs no secret values: on the rendered config (placeholders), the key lines match
     # the device's stored keys; only a commit needs the values
     driver.load_replace_candidate(config=rendered(platform))
-    assert driver.candidate_commands() == EXPECTED[platform]
+    assert driver.candidate_commands() == expected(platform)
     device.root.children[:] = [c for c in device.root.children if "ZW-AAA" not in c.text]
     with pytest.raises(CommitError, match="unfilled secret references.*<<secret:aaa-shared-key>>"):
         driver.commit_config()
@@ -219,6 +239,27 @@ def test_plan_against_an_older_config(older):
     driver.discard_config()
     with pytest.raises(ReplaceConfigException, match="no candidate"):
         driver.compare_config()
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_router_has_only_its_models_ports(lab, platform):
+    """The simulated router has the ports of the example device's model (its hardware profile):
+    the rendered config loads onto it whole; a port it does not have — a 10G port named the other
+    vendor's way — is refused as the device refuses an unknown interface, and the push is undone."""
+    model = _network().devices[DEVICE[platform]].model
+    device, server = lab.device(platform, "", ports=[p.name for p in profile(model).ports])
+    driver = lab.driver(platform, server)
+    intended = intended_config(platform)
+    driver.load_replace_candidate(config=intended)
+    driver.commit_config()
+    assert remediation(platform, running(driver), intended) == []
+    port = _port_to(platform, SLOWER[platform][0])
+    alien = "Ten-GigabitEthernet9/0/9" if platform == "huawei_vrp" else "10GE9/0/9"
+    before = running(driver)
+    driver.load_replace_candidate(config=intended.replace(f"interface {port}\n", f"interface {alien}\n"))
+    with pytest.raises(CommandRejected, match=f"rejected `interface {alien}`.*pre-change config is restored"):
+        driver.commit_config()
+    assert running(driver) == before
+
 
 # ------------------------------------------------------------------------------ commit
 
@@ -229,7 +270,7 @@ def test_commit_makes_running_equal_intended(older):
     driver.load_replace_candidate(config=intended)
     driver.commit_config()
     # exactly the planned commands reached the device (`quit` moves between views only)
-    assert device.commands == [c.strip() for c in EXPECTED[platform] if c.strip() != "quit"]
+    assert device.commands == [c.strip() for c in expected(platform) if c.strip() != "quit"]
     after = running(driver)
     assert remediation(platform, after, intended) == [] and remediation(platform, intended, after) == []
     assert masked_lines(platform, after) == masked_lines(platform, intended)
@@ -246,8 +287,11 @@ def test_a_view_the_driver_does_not_know_is_left(older, monkeypatch, caplog):
     """If netgen's view table misses a view-opening command, the plan sends it as a leaf; the
     push sees the prompt change, sends `quit` and goes on (and says so)."""
     platform, device, driver = older
-    forgetful = tuple((d, p) for d, p in rem._VIEW_OPENERS[platform] if not p.search("mpls ldp"))
-    monkeypatch.setitem(rem._VIEW_OPENERS, platform, forgetful)
+    rules = rem.load_rules(platform)
+    forgetful = dataclasses.replace(rules, view_openers=tuple(
+        (d, p) for d, p in rules.view_openers if not p.search("mpls ldp")))
+    real = rem.load_rules
+    monkeypatch.setattr(rem, "load_rules", lambda name: forgetful if name == platform else real(name))
     intended = intended_config(platform)
     driver.load_replace_candidate(config=intended)
     assert "mpls ldp" in driver.candidate_commands() and " quit" not in driver.candidate_commands()[:2]
@@ -362,7 +406,7 @@ def test_unchanged_secret_lines_are_not_pushed_unless_asked(lab):
             assert commands == [
                 "hwtacacs scheme ZW-AAA", " key authentication simple ******", " key authorization simple ******",
                 " key accounting simple ******", " quit",
-                "snmp-agent usm-user v3 netgen-nms ZW-NMS simple authentication-mode sha256 ****** "
+                "snmp-agent usm-user v3 netgen-nms ZW-NMS simple authentication-mode sha ****** "
                 "privacy-mode aes128 ******"]
         assert SECRETS["snmp-priv"] in rotating.candidate_commands(reveal_secrets=True)[-1]
         before = running(rotating)

@@ -33,8 +33,10 @@ default 60).
 from __future__ import annotations
 
 import logging
+import math
 import re
 import threading
+import time
 
 from napalm.base import NetworkDriver
 from napalm.base.exceptions import (CommitConfirmException, CommitError, ConnectAuthError,
@@ -44,12 +46,14 @@ from netmiko import ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadTimeout
 
 from netgen.deploy import remediation as rem
+from netgen.deploy.drivers import dialogs, parsers
+from netgen.deploy.drivers.dialogs import COMMIT_DELAY, MODES, NETGEN_HELD, TWO_STAGE
 
 log = logging.getLogger(__name__)
 
 # A CLI prompt alone on the last line (`<name>`, `[name]`, `[~name-view]`), or a [Y/N] question.
 _PROMPT = r"(?:^|[\r\n])[<\[][^\r\n<>\[\]]*[>\]]\s*$"
-_CONFIRM = r"\[[Yy]/[Nn]\]\s*:?\s*$"
+_CONFIRM = dialogs.QUESTION
 _PROMPT_OR_CONFIRM = f"(?:{_PROMPT}|{_CONFIRM})"
 
 
@@ -63,6 +67,14 @@ class CommandRejected(CommitError):
 
 class RollbackError(CommitError):
     """Restoring the pre-change config left differences (listed in the message)."""
+
+
+class UnexpectedPrompt(CommitError):
+    """The device asked a question the dialog table (dialogs.py) does not expect for that command."""
+
+    def __init__(self, command: str, question: str):
+        super().__init__(f"unexpected prompt after `{command}`: {question!r} (declined)")
+        self.command, self.question = command, question
 
 
 class _Rejected(Exception):
@@ -93,13 +105,22 @@ class CliDriver(NetworkDriver):
     netmiko_device_type = ""      # "huawei" | "hp_comware"
     error_line = re.compile(r"^\s*Error:.*$", re.M)   # a line that means "command rejected"
     save_command = "save"
-    native_commit_confirm = False
+    native_commit_confirm = False   # per instance: True in the native modes (see commit_mode)
+    commit_mode = NETGEN_HELD       # two-stage (VRP8) | commit-delay (Comware 7) | netgen-held
+    native_modes: tuple = ()        # the native mode this platform has
 
     def __init__(self, hostname, username, password, timeout=60, optional_args=None):
         self.hostname, self.username, self.password, self.timeout = hostname, username, password, timeout
         self.optional_args = dict(optional_args or {})
         self.push_secrets = bool(self.optional_args.pop("push_secrets", False))
         self.read_timeout = float(self.optional_args.pop("read_timeout", 60))
+        mode = self.optional_args.pop("commit_mode", None) or NETGEN_HELD
+        if mode not in MODES or (mode != NETGEN_HELD and mode not in self.native_modes):
+            raise ValueError(f"{hostname}: commit_mode {mode!r} is not available on {self.platform or 'this driver'}")
+        self.commit_mode = mode
+        self.native_commit_confirm = mode != NETGEN_HELD
+        self._deadline = 0.0                  # native modes: when the device's own timer fires
+        self._pre_commit_id = ""              # two-stage: the device's commit point before ours
         self.netmiko_optional_args = netmiko_args(self.optional_args)
         self.device = None
         self._lock = threading.RLock()
@@ -120,30 +141,28 @@ class CliDriver(NetworkDriver):
         """`display current-configuration` → the stable text (subclasses strip volatile lines)."""
         return _tidy(raw.splitlines())
 
-    # get_facts: the vendor's name, `display version` patterns, and the serial number's command
+    # get_facts: the vendor's name, the serial number's command, and the parsers of both
+    # outputs (netgen/deploy/drivers/parsers.py: {"os_version", "model", "uptime"} and the serial)
     vendor = ""
-    version_re = re.compile(r"$^")       # group 1: the software version
-    model_re = re.compile(r"$^")         # group 1: the model
-    serial_command, serial_re = "", re.compile(r"$^")
+    serial_command = ""
+
+    @staticmethod
+    def parse_version(text: str) -> dict:  # pragma: no cover - subclasses
+        raise NotImplementedError
+
+    @staticmethod
+    def parse_serial(text: str) -> str:  # pragma: no cover - subclasses
+        raise NotImplementedError
 
     def get_facts(self):
-        version = self._show("display version")
-        serial_text = self._show(self.serial_command)
+        version = self.parse_version(self._show("display version"))
+        serial = self.parse_serial(self._show(self.serial_command))
         running = self._running()
-        os_version, model = self.version_re.search(version), self.model_re.search(version)
-        serial = self.serial_re.search(serial_text)
         hostname = re.search(r"^sysname (\S+)", running, re.M)
         name = hostname.group(1) if hostname else self.device.base_prompt
-        return {
-            "vendor": self.vendor,
-            "model": model.group(1) if model else "",
-            "os_version": os_version.group(1).strip() if os_version else "",
-            "serial_number": serial.group(1) if serial else "",
-            "hostname": name,
-            "fqdn": name,
-            "uptime": uptime_seconds(version.split("uptime is", 1)[-1]) if "uptime is" in version else -1.0,
-            "interface_list": interfaces_of(running),
-        }
+        return {"vendor": self.vendor, "model": version["model"], "os_version": version["os_version"],
+                "serial_number": serial, "hostname": name, "fqdn": name, "uptime": version["uptime"],
+                "interface_list": parsers.interfaces_of(running)}
 
     def get_bgp_neighbors(self):  # pragma: no cover - subclasses
         raise NotImplementedError
@@ -284,27 +303,36 @@ class CliDriver(NetworkDriver):
     # ------------------------------------------------------------------ pushing
 
     def _send_config(self, command: str) -> str:
-        """One command in a config view; answers [Y/N] questions with y; the reply with prompt."""
+        """One command; a question is answered only from the dialog table (dialogs.py), an
+        unexpected one is declined and raises UnexpectedPrompt. The reply with its prompt."""
         output = self._exec(command, confirm=True)
         for _ in range(3):
             if not re.search(_CONFIRM, output):
                 break
-            output += "\n" + self._exec("y", confirm=True)
+            question = _last_line(output)
+            row = dialogs.answer(self.platform, command, question)
+            if row is None:
+                self._exec(dialogs.decline(question), confirm=True)
+                raise UnexpectedPrompt(self._redact(command), self._redact(question))
+            output += "\n" + self._exec(row.answer, confirm=True)
         return output
 
     def _to_user_view(self) -> None:
         if self._prompt.startswith("["):
             self._send_config("return")
 
-    def _push(self, commands: list[str], stop_on_error: bool = True) -> list[_Rejected]:
-        """Send `commands` (remediation.flatten's lines) from system-view, then return to user
-        view. Checks every reply for an error line and every prompt for the expected view. With
+    def _push(self, commands: list[str], stop_on_error: bool = True, finish: str = "") -> list[_Rejected]:
+        """Send `commands` (remediation.flatten's lines) from system-view, then `finish` (the
+        two-stage `commit …`, which works in any config view), then return to user view. Checks
+        every reply for an error line and every prompt for the expected view. With
         `stop_on_error=False` (restoring) a rejected line is recorded and skipped, with its
-        block if it opens one; a session out of step with the views always stops the push."""
+        block if it opens one; a session out of step with the views or an unexpected prompt
+        always stops the push. In two-stage mode a push that stops never reaches `finish`: the
+        `return` then discards the candidate (dialogs.py), so the running config is untouched."""
         rejected: list[_Rejected] = []
         self._to_user_view()
         try:
-            stack = [_last_line(self._send_config("system-view"))]
+            stack = [_view(_last_line(self._send_config("system-view")))]
             index = 0
             while index < len(commands):
                 line, command = commands[index], commands[index].strip()
@@ -314,7 +342,9 @@ class CliDriver(NetworkDriver):
                     output = self._send_config(command)
                 except ReadTimeout:
                     raise _Rejected(index, command, f"no prompt within {self.read_timeout:g} s") from None
-                prompt = _last_line(output)
+                except UnexpectedPrompt as asked:
+                    raise _Rejected(index, command, str(asked)) from None
+                prompt = _view(_last_line(output))
                 error = self.error_line.search(output)
                 index += 1
                 if error:
@@ -343,6 +373,11 @@ class CliDriver(NetworkDriver):
                     # a view-opening command we did not know of: leave it, the next line is a sibling
                     log.warning("%s: `%s` opened %s; sending quit", self.hostname, self._redact(command), prompt)
                     self._send_config("quit")
+            if finish:
+                output = self._send_config(finish)
+                error = self.error_line.search(output)
+                if error:
+                    raise _Rejected(len(commands), finish, error.group(0).strip())
         finally:
             try:
                 self._to_user_view()
@@ -363,7 +398,7 @@ class CliDriver(NetworkDriver):
         self._candidate_running = None   # whatever the push does, the cached running is stale
         commands = rem.remediation(self.platform, self._running(), target, match_secrets=False)
         try:
-            rejected = self._push(commands, stop_on_error=False) if commands else []
+            rejected = self._push(commands, stop_on_error=False, finish=self._commit_word()) if commands else []
         except _Rejected as stopped:
             rejected = [stopped]
         left = rem.remediation(self.platform, self._running(), target)
@@ -374,11 +409,52 @@ class CliDriver(NetworkDriver):
                                 + (f"\ndevice errors: {errors}" if errors else ""))
 
     # ------------------------------------------------------------------ commit / confirm / rollback
+    #
+    # Native commands (each checked against the vendor's manual, see dialogs.py for the prompts):
+    # - VRP8 two-stage: `commit` and `commit trial <60-65535 s>` in any config view; during a trial
+    #   a plain `commit` confirms it; `abort trial` reverts it; the device reverts by itself when
+    #   the trial times out (Huawei NetEngine 8000 F1A command reference: commit (All views except
+    #   the user view), abort trial). `rollback configuration to commit-id <id>` in user view
+    #   returns to the config as it was at that commit point; ids are listed by `display
+    #   configuration commit list verbose` as `CommitId: 1000000006` (NE40E V800R012C10
+    #   configuration guide, Example for Configuration Rollback).
+    # - Comware 7: `configuration commit delay <minutes>` in system view starts a timer and a
+    #   rollback point; settings take effect at once and are removed unless `configuration
+    #   commit` follows before the timer expires (H3C/HPE Comware 7 Fundamentals Configuration
+    #   Guide, "Configuring configuration commit delay").
+
+    def _commit_word(self, trial: int = 0) -> str:
+        """What ends a two-stage push (nothing in the other modes)."""
+        if self.commit_mode != TWO_STAGE:
+            return ""
+        return f"commit trial {trial}" if trial else "commit"
+
+    def _last_commit_id(self) -> str:
+        found = re.search(r"CommitId:\s*(\d+)", self._show("display configuration commit list verbose"))
+        return found.group(1) if found else ""
+
+    def _native_timer(self, revert_in) -> int:
+        """revert_in seconds → what the device takes: whole seconds 60-65535 (commit trial), or
+        whole minutes (commit delay), rounded up: the device never reverts earlier than asked."""
+        if self.commit_mode == TWO_STAGE:
+            seconds = min(max(60, math.ceil(float(revert_in))), 65535)
+            if seconds != float(revert_in):
+                log.warning("%s: commit trial takes 60-65535 s: using %d s for %s s", self.hostname, seconds, revert_in)
+            return seconds
+        return max(1, math.ceil(float(revert_in) / 60))
+
+    def _config_command(self, command: str) -> str:
+        """One command in system view (and back to user view); raises CommitError on an error line."""
+        try:
+            rejected = self._push([command])
+        except _Rejected as problem:
+            raise CommitError(f"{self.hostname}: `{command}` failed: {self._redact(problem.message)}") from None
+        return "" if not rejected else rejected[0].message
 
     def commit_config(self, message="", revert_in=None):
         candidate = self._require_candidate()
         with self._lock:
-            if self._pending:
+            if self.has_pending_commit():
                 raise CommitError(f"{self.hostname}: a commit is pending confirmation; confirm or roll back first")
             before = self._running()
             commands = rem.remediation(self.platform, before, candidate, push_secrets=self.push_secrets)
@@ -386,18 +462,29 @@ class CliDriver(NetworkDriver):
             if missing:
                 raise CommitError(f"{self.hostname}: unfilled secret references in the candidate: {', '.join(missing)}")
             self._pre_change, self._commit_saved, self.last_revert = before, False, ""
-            log.info("%s: committing %d command(s)%s%s", self.hostname, len(commands),
-                     f" ({message})" if message else "", f", revert in {revert_in} s" if revert_in else "")
+            timer = self._native_timer(revert_in) if revert_in and self.native_commit_confirm else 0
+            if self.commit_mode == TWO_STAGE:
+                self._pre_commit_id = self._last_commit_id()
+            log.info("%s: committing %d command(s)%s%s (%s)", self.hostname, len(commands),
+                     f" ({message})" if message else "", f", revert in {revert_in} s" if revert_in else "",
+                     dialogs.LABELS[self.commit_mode])
+            pushed = commands
+            if timer and self.commit_mode == COMMIT_DELAY:
+                pushed = [f"configuration commit delay {timer}"] + commands   # before the change
+            started = time.monotonic()
             try:
-                self._push(commands)
+                self._push(pushed, finish=self._commit_word(timer))
             except _Rejected as problem:
-                raise self._rejected(problem, len(commands)) from None
+                raise self._rejected(problem, len(pushed)) from None
             except (ReadTimeout, OSError, EOFError) as exc:
                 raise CommitError(f"{self.hostname}: the session failed during the push ({type(exc).__name__}); "
                                   "the device may hold part of the change: check it, then rollback()") from None
             finally:
                 self._candidate_running = None
-            if revert_in:
+            if revert_in and self.native_commit_confirm:
+                self._pending = True
+                self._deadline = started + (timer if self.commit_mode == TWO_STAGE else timer * 60)
+            elif revert_in:
                 self._pending = True
                 self._timer = threading.Timer(float(revert_in), self._revert_unconfirmed)
                 self._timer.daemon = True
@@ -411,8 +498,10 @@ class CliDriver(NetworkDriver):
         text = f"{self.hostname} rejected `{command}` (command {problem.index + 1} of {total}): {device}"
         try:
             self._restore(self._pre_change)
+            if self.commit_mode == COMMIT_DELAY:
+                self._config_command("configuration commit")   # restored by hand: end the device's timer
             text += "; the pre-change config is restored"
-        except (RollbackError, ConnectionException) as exc:
+        except (RollbackError, ConnectionException, CommitError) as exc:
             text += f"; ROLLBACK INCOMPLETE: {exc}"
         log.error("%s", text)
         return CommandRejected(text, command, device)
@@ -423,27 +512,54 @@ class CliDriver(NetworkDriver):
                 return
             if self._timer is not None and self._timer is not threading.current_thread():
                 self._timer.cancel()   # called by close(), not by the timer
-            self._pending, self._timer = False, None
+            self._timer = None
             try:
-                self._restore(self._pre_change)
+                self._native_revert() if self.native_commit_confirm else self._restore(self._pre_change)
                 self.last_revert = "reverted: the commit was not confirmed in time"
                 log.warning("%s: commit not confirmed in time: reverted to the pre-change config", self.hostname)
             except Exception as exc:  # noqa: BLE001 - a timer thread has no caller to raise to
                 self.last_revert = f"revert FAILED: {self._redact(str(exc))}"
                 log.error("%s: %s", self.hostname, self.last_revert)
+            finally:
+                self._pending = False
+
+    def _native_revert(self) -> None:
+        """Undo a pending native commit now: `abort trial` (VRP8), or the pre-change config pushed
+        back and the delay timer ended (Comware has no abort command for commit delay)."""
+        try:
+            if self.commit_mode == TWO_STAGE:
+                self._config_command("abort trial")
+            else:
+                self._restore(self._pre_change)
+                self._config_command("configuration commit")
+        except CommitError as exc:   # e.g. the device's timer fired first: then the check below passes
+            log.warning("%s: %s", self.hostname, self._redact(str(exc)))
+        self._verify_pre_change()
+
+    def _verify_pre_change(self) -> None:
+        left = rem.remediation(self.platform, self._running(), self._pre_change)
+        if left:
+            raise RollbackError(f"{self.hostname}: the pre-change config is not fully restored; still to do:\n"
+                                + "\n".join(self._redact(c) for c in left))
 
     def has_pending_commit(self):
         with self._lock:
+            if self._pending and self.native_commit_confirm and time.monotonic() >= self._deadline:
+                self._pending = False   # the device's own timer has fired: it reverted by itself
+                self.last_revert = "reverted by the device: the commit was not confirmed in time"
             return self._pending
 
     def confirm_commit(self):
         with self._lock:
-            if not self._pending:
+            if not self.has_pending_commit():
                 why = f" ({self.last_revert})" if self.last_revert else ""
                 raise CommitConfirmException(f"{self.hostname}: no commit pending confirmation{why}")
             if self._timer is not None:
                 self._timer.cancel()
-            self._pending, self._timer = False, None
+            self._timer = None
+            if self.native_commit_confirm:
+                self._config_command("commit" if self.commit_mode == TWO_STAGE else "configuration commit")
+            self._pending = False
             self._save()
             self._commit_saved = True
 
@@ -453,11 +569,31 @@ class CliDriver(NetworkDriver):
                 raise RollbackError(f"{self.hostname}: nothing to roll back (no commit in this session)")
             if self._timer is not None:
                 self._timer.cancel()
-            self._pending, self._timer = False, None
-            self._restore(self._pre_change)
+            self._timer = None
+            pending, self._pending = self.has_pending_commit(), False
+            if pending and self.native_commit_confirm:
+                self._native_revert()
+            elif self.commit_mode == TWO_STAGE and self._pre_commit_id:
+                self._rollback_to(self._pre_commit_id)
+            else:
+                self._restore(self._pre_change)
             if self._commit_saved:
                 self._save()
             log.info("%s: rolled back to the pre-change config", self.hostname)
+
+    def _rollback_to(self, commit_id: str) -> None:
+        """VRP8: the device's own rollback to the commit point before ours (user view)."""
+        self._to_user_view()
+        command = f"rollback configuration to commit-id {commit_id}"
+        try:
+            output = self._send_config(command)
+        except UnexpectedPrompt as asked:
+            raise RollbackError(f"{self.hostname}: {asked}") from None
+        error = self.error_line.search(output)
+        if error:
+            raise RollbackError(f"{self.hostname}: `{command}` failed: {self._redact(error.group(0).strip())}")
+        self._candidate_running = None
+        self._verify_pre_change()
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -466,6 +602,14 @@ class CliDriver(NetworkDriver):
 def _last_line(text: str) -> str:
     lines = text.rstrip().splitlines()
     return lines[-1].strip() if lines else ""
+
+
+def _view(prompt: str) -> str:
+    """A config prompt without VRP8's two-stage marker: `[~name-x]` / `[*name-x]` (uncommitted
+    changes) → `[name-x]` — the view is the same (NE40E V8 command reference, commit: "if a
+    user has uncommitted configurations, the configurations are marked with asterisks (*)
+    … If all configurations have been committed, ~ is displayed")."""
+    return re.sub(r"^\[[~*]", "[", prompt)
 
 
 def _depth(line: str) -> int:
@@ -480,83 +624,3 @@ def _tidy(lines) -> str:
     while out and not out[-1]:
         out.pop()
     return "\n".join(out) + "\n"
-
-
-_UPTIME_UNITS = {"year": 31536000, "week": 604800, "day": 86400, "hour": 3600, "minute": 60, "second": 1}
-
-
-def uptime_seconds(text: str) -> float:
-    """`12 days, 3 hours, 4 minutes` (either platform's `display version`) → seconds, -1 if absent."""
-    found = re.findall(r"(\d+)\s+(year|week|day|hour|minute|second)s?", text)
-    return float(sum(int(n) * _UPTIME_UNITS[unit] for n, unit in found)) if found else -1.0
-
-
-def _duration(token: str) -> int:
-    """A BGP Up/Down cell (`00:09:38`, `0010h12m`, `1d02h`) → seconds; -1 if unreadable."""
-    if re.fullmatch(r"\d+:\d+:\d+", token):
-        h, m, s = (int(x) for x in token.split(":"))
-        return h * 3600 + m * 60 + s
-    parts = re.findall(r"(\d+)([ydhms])", token)
-    if not parts or "".join(n + u for n, u in parts) != token:
-        return -1
-    units = {"y": 31536000, "d": 86400, "h": 3600, "m": 60, "s": 1}
-    return sum(int(n) * units[u] for n, u in parts)
-
-
-_IP = re.compile(r"^\*?\s*([0-9a-fA-F:.]+:[0-9a-fA-F:.]*|\d+\.\d+\.\d+\.\d+)$")
-
-
-def parse_peer_table(text: str, family: str, default_vrf: str = "global",
-                     vrf_family: str = "ipv4") -> dict[str, dict]:
-    """BGP peer rows of a `display bgp … peer` output, by VRF: {vrf: {"router_id", "local_as",
-    "peers": {ip: napalm peer dict}}}. Columns come from the header line (VRP and Comware order
-    them differently); `VPN-Instance NAME, Router ID X:` lines (VRP) switch the VRF."""
-    result: dict[str, dict] = {}
-    vrf, columns, router_id, local_as = default_vrf, [], "", 0
-    for raw in text.splitlines():
-        line = raw.strip()
-        if m := re.match(r"BGP local router ID\s*:\s*(\S+)", line):
-            router_id = m.group(1)
-        elif m := re.match(r"Local AS number\s*:\s*(\d+)", line):
-            local_as = int(m.group(1))
-        elif m := re.match(r"VPN-Instance\s+([^,]+),\s*Router ID\s+([^:\s]+)", line):
-            vrf, router_id, family = m.group(1).strip(), m.group(2), vrf_family
-        elif line.startswith("Peer") and "AS" in line.split() and "State" in line.split():
-            columns = line.split()
-        elif columns and line:
-            tokens = line.lstrip("*").split()
-            if not tokens or not _IP.match(tokens[0]) or len(tokens) != len(columns):
-                continue
-            row = dict(zip(columns, tokens))
-            state = row.get("State", "")
-            received = row.get("PrefRcv", "-1")
-            peer = {"local_as": local_as, "remote_as": int(row["AS"]) if row.get("AS", "").isdigit() else 0,
-                    "remote_id": "", "is_up": state == "Established", "is_enabled": "Admin" not in state,
-                    "description": "", "uptime": _duration(row.get("Up/Down", "")),
-                    "address_family": {family: {"received_prefixes": int(received) if received.isdigit() else -1,
-                                                "accepted_prefixes": -1, "sent_prefixes": -1}}}
-            entry = result.setdefault(vrf, {"router_id": router_id, "peers": {}})
-            entry["peers"][tokens[0]] = peer
-    return result
-
-
-def merge_bgp(tables) -> dict:
-    """Several parse_peer_table results → one napalm get_bgp_neighbors dict (a peer seen in
-    several families keeps them all and is up if any of its sessions is)."""
-    out: dict[str, dict] = {"global": {"router_id": "", "peers": {}}}
-    for table in tables:
-        for vrf, data in table.items():
-            entry = out.setdefault(vrf, {"router_id": data["router_id"], "peers": {}})
-            entry["router_id"] = entry["router_id"] or data["router_id"]
-            for ip, peer in data["peers"].items():
-                known = entry["peers"].get(ip)
-                if known is None:
-                    entry["peers"][ip] = peer
-                else:
-                    known["address_family"].update(peer["address_family"])
-                    known["is_up"] = known["is_up"] or peer["is_up"]
-    return out
-
-
-def interfaces_of(running: str) -> list[str]:
-    return [line.split(None, 1)[1] for line in running.splitlines() if line.startswith("interface ")]

@@ -17,8 +17,21 @@ import re
 import threading
 import time
 
-from .bgp import bgp_display
+from .display import captured_display
 from .profiles import PROFILES, Profile
+from .transactions import Transactions
+
+# A physical port's name (sub-interfaces `X.N` share their port's check); logical interfaces
+# (LoopBack, Eth-Trunk, Tunnel, Vlanif, NULL …) are not hardware.
+_PHYSICAL = re.compile(r"^(?:GigabitEthernet|Ten-GigabitEthernet|FortyGigE|HundredGigE|XGigabitEthernet"
+                       r"|(?:10|25|40|50|100|200|400)GE|Ethernet)\d")
+
+
+# Commands that hold one value in their view: setting one replaces the last (VRP: NE40E V8 command
+# reference pages of bandwidth, description, sysname, isis cost, idle-timeout, mpls lsr-id,
+# router-id; Comware 7 likewise — each page's "the most recent configuration takes effect").
+SINGLE_VALUED = ("sysname ", "description ", "bandwidth ", "isis cost ", "idle-timeout ", "mpls lsr-id ",
+                 "router-id ", "header login ")
 
 
 class Node:
@@ -53,8 +66,20 @@ class Node:
 class SimDevice:
     """One simulated router; shared by all SSH sessions to it (one lock)."""
 
-    def __init__(self, platform: str, config: str = ""):
+    def __init__(self, platform: str, config: str = "", commit_mode: str | None = None,
+                 ports: list[str] | None = None, time_scale: float = 1.0, strict_undo: bool = True):
+        """`commit_mode="two-stage"` (VRP only): changes wait in each session's candidate for
+        `commit`. `ports`: the model's physical ports; `interface X` for another physical port is
+        refused. `time_scale`: device seconds → real seconds for the commit timers.
+        `strict_undo`: refuse undo forms the device refuses (VRP `undo bandwidth <value>`)."""
         self.profile: Profile = PROFILES[platform]
+        if commit_mode not in (None, "two-stage") or (commit_mode and platform != "huawei_vrp"):
+            raise ValueError(f"commit_mode {commit_mode!r} is not a mode of {platform}")
+        self.two_stage = commit_mode == "two-stage"
+        self.ports = set(ports) if ports is not None else None
+        self.time_scale, self.strict_undo = time_scale, strict_undo
+        self.questions: list[tuple[re.Pattern, str]] = []   # ask(): extra questions a test makes up
+        self.command_delay = 0.0                            # seconds each config command takes
         self.lock = threading.RLock()
         self.root = Node("", view=True)
         self.saved_text = ""
@@ -65,6 +90,8 @@ class SimDevice:
         if config:
             self.load(config)
         self.save()
+        self.tx = Transactions(self)
+        self.tx._point("CLI")     # the boot configuration is the first commit point
 
     # ---- test API
 
@@ -84,6 +111,10 @@ class SimDevice:
                 parent.view = True
                 stack.append(node)
             self.updated = time.time()
+
+    def ask(self, pattern: str, question: str) -> None:
+        """Make every command matching `pattern` ask `question` first (applied on y)."""
+        self.questions.append((re.compile(pattern), question))
 
     def reject(self, pattern: str, message: str = "Wrong parameter found at '^' position.") -> None:
         """Make every command matching `pattern` fail with the platform's error line."""
@@ -111,6 +142,19 @@ class SimDevice:
             for pattern, message in self.rejects:
                 if pattern.search(command):
                     return f"{' ' * 10}^\n{self.profile.error_prefix}{message}\n", None, None
+            time.sleep(self.command_delay)
+            for pattern, question in self.questions:
+                if pattern.search(command):
+                    def later(yes: bool, view=view, depth=depth, command=command) -> str:
+                        saved, self.questions = self.questions, []
+                        try:
+                            return self.configure(view, depth, command)[0] if yes else ""
+                        finally:
+                            self.questions = saved
+                    return question, None, later
+            refused = self._refuses(depth, command)
+            if refused:
+                return f"{' ' * 10}^\n{self.profile.error_prefix}{refused}\n", None, None
             if command.startswith("undo "):
                 return self._undo(view, command[5:].strip())
             existing = view.find(command)
@@ -123,16 +167,52 @@ class SimDevice:
                 return "", None, None
             stored = self.profile.store(command)
             key = self.profile.key_of(stored)
+            single = next((w for w in SINGLE_VALUED if command.startswith(w)), None)
             for child in list(view.children):
                 if (key != stored and self.profile.key_of(child.text) == key) or (
-                        command.startswith("sysname ") and child.text.startswith("sysname ")):
+                        single is not None and child.text.startswith(single)):
+                    # single-valued commands: a new value overwrites the old one
                     view.children.remove(child)
             node = Node(stored, self.profile.opens_view(command, depth))
             view.insert(node, key)
             self._touch()
             return "", node if node.view else None, None
 
+    def _refuses(self, depth: int, command: str) -> str:
+        """What the device itself refuses (beyond a test's reject()): the error text, or ""."""
+        # NE40E V8 command reference, `bandwidth`: the undo form is `undo bandwidth`, no value;
+        # a value after it is a parameter VRP does not take. Error wording: Huawei "Interpreting
+        # CLI error messages" (Error: Wrong parameter / Too many parameters found at '^' position).
+        if (self.strict_undo and self.profile.name == "huawei_vrp"
+                and re.fullmatch(r"undo bandwidth \S+", command)):
+            return "Too many parameters found at '^' position."
+        name = re.fullmatch(r"interface (\S+)", command)
+        if depth == 0 and name and self.ports is not None and _PHYSICAL.match(name.group(1)):
+            if name.group(1).split(".", 1)[0] not in self.ports:
+                # no such port on this model: the name is a wrong parameter (same reference)
+                return "Wrong parameter found at '^' position."
+        return ""
+
     def _undo(self, view: Node, target: str):
+        if view.text.startswith("bgp ") and re.fullmatch(r"peer \S+", target):
+            # `undo peer X` deletes the peer and every setting of it, in every address family
+            # (NE8000 command reference, peer as-number: "all configurations related to the peer
+            # are deleted"; Comware 7 BGP command reference, peer as-number, likewise)
+            prefix = target + " "
+
+            def purge(node: Node) -> bool:
+                before = len(node.children)
+                node.children[:] = [c for c in node.children if not c.text.startswith(prefix)]
+                return any([purge(c) for c in node.children]) or len(node.children) != before
+
+            if purge(view):
+                self._touch()
+            return "", None, None
+        user = re.fullmatch(r"(snmp-agent usm-user v3 \S+) local", target)
+        if user and self.profile.name == "h3c_comware":
+            # HPE/H3C Comware 7 network management command reference, snmp-agent usm-user v3:
+            # `undo snmp-agent usm-user v3 user-name local` deletes the local user
+            target = user.group(1)
         node = view.find(target) or next((c for c in view.children if c.text.startswith(target + " ")), None)
         if node is None:
             if view.find(f"undo {target}") is None:
@@ -186,8 +266,6 @@ class SimDevice:
             return self.running_text()
         if command == "display saved-configuration":
             return self.saved_text
-        if command == "display version":
-            return self.profile.version_text
-        if command == self.profile.serial_command:
-            return self.profile.serial_text
-        return bgp_display(self, command)
+        if self.two_stage and command == "display configuration commit list verbose":
+            return self.tx.commit_list()
+        return captured_display(self, command)   # version, serial, BGP peers: from captures

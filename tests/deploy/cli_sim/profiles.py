@@ -1,5 +1,5 @@
 """What differs between the simulated VRP and Comware CLIs: views, prompts, messages, how a
-key is stored, and the few `display` outputs the drivers read.
+key is stored (the `display` replies are in display.py, built from captured device output).
 
 Written from the vendors' documented CLI behaviour, independently of netgen's driver tables
 (the driver has its own view list): a disagreement shows up as a test failure, not a shared bug.
@@ -27,9 +27,6 @@ class Profile:
     error_prefix: str              # "Error: " | "% "
     confirm_undo: re.Pattern       # `undo <this>` of a view with children asks [Y/N]
     login_banner: str
-    version_text: str
-    serial_command: str
-    serial_text: str
     labels: tuple = field(default=())   # (regex, replacement) for prompt labels, first match wins
 
     def opens_view(self, command: str, depth: int) -> bool:
@@ -93,12 +90,6 @@ VRP = Profile(
     confirm_undo=re.compile(r"^(?:bgp|isis|ospf|mpls)\b"),
     login_banner=("Info: The max number of VTY users is 10, and the number\n"
                   "      of current VTY users on line is 1.\n"),
-    version_text=("Huawei Versatile Routing Platform Software\n"
-                  "VRP (R) software, Version 8.210 (NE40E V800R021C10SPC600)\n"
-                  "Copyright (C) 2012-2022 Huawei Technologies Co., Ltd.\n"
-                  "HUAWEI NE40E-X8A uptime is 12 days, 3 hours, 4 minutes\n"),
-    serial_command="display esn",
-    serial_text="ESN of slot mainboard: 2102351931P0K8000123\n",
     labels=((r"^interface (\S+)$", r"\1"), (r"^bgp \d+$", "bgp"), (r"^ipv4-family vpn-instance (\S+)$", r"\1"),
             (r"^ip(v4|v6)-family$", r"af-ip\1"), (r"^ip(?:v4|v6)-family (\S+)$", r"af-\1"), (r"^ip vpn-instance (\S+)$", r"vpn-instance-\1"),
             (r"^(isis|ospf) (\d+).*$", r"\1-\2"), (r"^user-interface (\S+) (.*)$", r"ui-\1\2"),
@@ -122,13 +113,6 @@ COMWARE = Profile(
     login_banner=("\n******************************************************************************\n"
                   "* Copyright (c) 2004-2022 New H3C Technologies Co., Ltd. All rights reserved.*\n"
                   "******************************************************************************\n"),
-    version_text=("H3C Comware Software, Version 7.1.070, Release 7585P05\n"
-                  "Copyright (c) 2004-2022 New H3C Technologies Co., Ltd. All rights reserved.\n"
-                  "H3C SR6608-X uptime is 0 weeks, 1 day, 2 hours, 3 minutes\n"
-                  "Last reboot reason: User reboot\n"),
-    serial_command="display device manuinfo",
-    serial_text=(" DEVICE_NAME          : SR6608-X\n DEVICE_SERIAL_NUMBER : 219801A0CNH123000001\n"
-                 " MAC_ADDRESS          : 0011-2233-4455\n"),
     labels=((r"^interface (\S+)$", r"\1"), (r"^bgp \d+$", "bgp-default"), (r"^address-family (\S+).*$", r"\1"),
             (r"^ip vpn-instance (\S+)$", r"vpn-instance-\1"), (r"^(isis|ospf) (\d+).*$", r"\1-\2"),
             (r"^line (\S+) (.*)$", r"line-\1\2"), (r"^acl basic (\d+)$", r"acl-ipv4-basic-\1"),

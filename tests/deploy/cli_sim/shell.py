@@ -4,9 +4,20 @@ User view `<name>`; `system-view` → `[name]`; a view-opening command → `[nam
 views chain their labels); `quit` goes up one view (out of system-view to user view, and from
 user view ends the session); `return` goes to user view from anywhere. Output longer than a
 page stops at `---- More ----` until the paging command of the profile turns paging off.
+
+Two-stage (VRP8) sessions edit their own candidate, a copy of the running config taken at
+`system-view`; the prompt is `[~name]`, `[*name]` once the candidate differs from the running
+config (NE40E V8 command reference, commit: "*" marks uncommitted configurations, "~" none);
+`commit …` / `abort trial` go to transactions.py; leaving with uncommitted changes asks
+"Warning: Uncommitted configurations found, commit them before exiting? [Y(yes)/N(no)/C(cancel)]:"
+(y commits, n discards, c stays; anything else: "Error: Please choose 'YES', 'NO' or 'CANCEL'
+first before pressing 'Enter'. [Y/N/C]:" — both from VRP8 field captures); a session that ends
+(disconnect) drops its candidate: nothing uncommitted ever reaches the running config.
 """
 from __future__ import annotations
 
+import copy
+import re
 import socket
 
 from .device import Node, SimDevice
@@ -21,6 +32,8 @@ class Session:
         self.paging = True
         self.more: list[str] = []          # lines waiting behind ---- More ----
         self.pending = None                # callback waiting for a [Y/N] answer
+        self.pending_raw = None            # callback taking the raw answer (Y/N/C)
+        self.candidate = None              # two-stage: this session's candidate config
         self.buffer = ""
         self.last_cr = False
 
@@ -34,7 +47,12 @@ class Session:
         if self.views is None:
             return f"<{host}>"
         labels = [label for _, label in self.views[1:]]
-        return "[" + "-".join([host] + labels) + "]"
+        mark = ("*" if self.dirty() else "~") if self.device.two_stage else ""
+        return "[" + mark + "-".join([host] + labels) + "]"
+
+    def dirty(self) -> bool:
+        return self.candidate is not None and (
+            self.device._render(self.candidate).split("\n", 2)[2:] != self.device._render(self.device.root).split("\n", 2)[2:])
 
     def run(self) -> None:
         self.write(self.device.profile.login_banner + self.prompt())
@@ -100,6 +118,8 @@ class Session:
     def execute(self, line: str):
         command = " ".join(line.split())
         profile = self.device.profile
+        if self.pending_raw is not None:
+            return self.pending_raw(command.lower())
         if self.pending is not None:
             callback, self.pending = self.pending, None
             self.show(callback(command.lower().startswith("y")))
@@ -111,8 +131,11 @@ class Session:
             output = self.device.display(command)
             self.show(self.error() if output is None else output)
             return None
+        leaving = command == "return" or (command == "quit" and self.views is not None and len(self.views) == 1)
+        if self.views is not None and leaving and self.dirty():
+            return self.ask_uncommitted()
         if command == "return" and self.views is not None:
-            self.views = None
+            self.views = self.candidate = None
             self.show("")
             return None
         if command == "quit":
@@ -121,11 +144,13 @@ class Session:
                 return False
             self.views.pop()
             if not self.views:
-                self.views = None
+                self.views = self.candidate = None
             self.show("")
             return None
         if self.views is None:
             return self.user_view(command, profile)
+        if self.transaction(command):
+            return None
         view, depth = self.views[-1][0], len(self.views) - 1
         output, entered, confirm = self.device.configure(view, depth, command)
         if confirm is not None:
@@ -137,10 +162,77 @@ class Session:
         self.show(output)
         return None
 
+    # ---- transactions (transactions.py)
+
+    def ask_uncommitted(self):
+        def answer(reply: str):
+            if reply in ("y", "yes", "n", "no", "c", "cancel"):
+                self.pending_raw = None
+                if reply.startswith("y"):
+                    self.device.tx.commit(self.candidate, self)
+                if not reply.startswith("c"):
+                    self.views = self.candidate = None   # `n`: the candidate is discarded
+                self.show("")
+            else:
+                self.write("Error: Please choose 'YES', 'NO' or 'CANCEL' first before pressing 'Enter'. [Y/N/C]:")
+        self.pending_raw = answer
+        self.write("Warning: Uncommitted configurations found, commit them before exiting? "
+                   "[Y(yes)/N(no)/C(cancel)]:")
+
+    def transaction(self, command: str) -> bool:
+        """A transaction command in a config view: handled (True) or not one (False)."""
+        tx = self.device.tx
+        if re.match(r"(?:commit|abort trial|configuration commit)\b", command):
+            self.device.commands.append(command)
+        if self.device.two_stage and (m := re.fullmatch(r"commit(?: trial(?: (\d+))?)?(?: (?:label|description) .*)?",
+                                                        command)):
+            trial = (int(m.group(1)) if m.group(1) else 600) if " trial" in command else None
+            self.show(tx.commit(self.candidate, self, trial))
+            self.candidate = self._rebase()
+            return True
+        if self.device.two_stage and command == "abort trial":
+            def abort(yes: bool) -> str:
+                out = tx.abort_trial() if yes else ""
+                self.candidate = self._rebase()
+                return out
+            self.pending = abort
+            self.write("Warning: The trial configuration will be rolled back. Continue? [Y/N]:")
+            return True
+        if self.device.profile.name == "h3c_comware" and len(self.views) == 1:
+            if m := re.fullmatch(r"configuration commit delay (\d+)", command):
+                self.show(tx.commit_delay(int(m.group(1))))
+                return True
+            if command == "configuration commit":
+                self.show(tx.confirm_delay())
+                return True
+        return False
+
+    def _rebase(self):
+        """After a commit or an abort: a fresh candidate from the running config, same views."""
+        path = [label for _, label in self.views]
+        texts = []
+        node = self.candidate
+        for view, _ in self.views[1:]:
+            texts.append(view.text)
+        fresh = copy.deepcopy(self.device.root)
+        views, node = [(fresh, "")], fresh
+        for text, label in zip(texts, path[1:]):
+            node = node.find(text) or node
+            views.append((node, label))
+        self.views = views
+        return fresh
+
     def user_view(self, command: str, profile):
         if command == "system-view":
-            self.views = [(self.device.root, "")]
+            if self.device.two_stage:
+                self.candidate = copy.deepcopy(self.device.root)
+                self.views = [(self.candidate, "")]
+            else:
+                self.views = [(self.device.root, "")]
             self.show(profile.system_view_banner)
+        elif self.device.two_stage and (m := re.fullmatch(r"rollback configuration to commit-id (\d+)", command)):
+            out = self.device.tx.rollback_to(int(m.group(1)))
+            self.show(self.error("Wrong parameter found at '^' position.") if out is None else out)
         elif command == profile.paging_command:
             self.paging = False
             self.show("Info: The configuration takes effect on the current user terminal interface only."
