@@ -23,6 +23,7 @@ allocating the whole network again (allocate.py).
 from __future__ import annotations
 
 import marshal
+from functools import lru_cache
 from typing import Any
 
 from ..hardware import mbps, profile
@@ -48,6 +49,7 @@ def _pinned(m: Map, key: str) -> Any:
     return None if not sub else tuple((k, v, str(sub.where(k))) for k, v in sub.items())
 
 
+@lru_cache(maxsize=4096)  # a few models × a few bandwidths, asked for 100,000 link ends
 def _speed(model: str | None, bandwidth: str) -> int | None:
     """The port speed a link takes on a model (hardware.Profile.speed_for): what allocation
     reads of a bandwidth, so that an edit that keeps the speed keeps the cache."""

@@ -127,6 +127,7 @@ class Resolver:
             if self.internet_zone else ()
         self.igp = net["routing"]["igp"]
         self.reference_mbps = mbps(net["routing"]["reference_bandwidth"])
+        self._costs: dict[str, int] = {}  # bandwidth → IGP cost
         self.isis_area = net["routing"].get("isis_area")
         self.isis_origin = Origin("intent", "area from routing.isis_area") if self.isis_area \
             else Origin("derived", "area 49.00PP from the province code; system id from the loopback")
@@ -350,7 +351,10 @@ class Resolver:
     def _cost(self, bandwidth: str) -> int:
         """The IGP cost of a link: the reference bandwidth over the link's, at least 1 and at
         most IS-IS's widest interface metric (16,777,214)."""
-        return min(16_777_214, max(1, round(self.reference_mbps / mbps(bandwidth))))
+        cost = self._costs.get(bandwidth)
+        if cost is None:
+            cost = self._costs[bandwidth] = min(16_777_214, max(1, round(self.reference_mbps / mbps(bandwidth))))
+        return cost
 
     def _access(self, name: str, ifaces: list[tuple]) -> list[tuple]:
         """One access sub-interface per department attachment at a device and zone, in the zone's VRF."""

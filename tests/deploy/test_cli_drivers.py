@@ -33,11 +33,11 @@ from netgen.model import resolve
 from netgen.render.build import render_device
 
 from .cli_sim import SimDevice, SimServer
+from .cli_sim.lab import SimLab
 
 REPO = Path(__file__).resolve().parents[2]
 PLATFORMS = ("huawei_vrp", "h3c_comware")
 DEVICE = {"huawei_vrp": "jx-pe1", "h3c_comware": "jx-nc-pe1"}
-DRIVER = {"huawei_vrp": VrpDriver, "h3c_comware": ComwareDriver}
 SECRETS = {"aaa-shared-key": "Tac@cs-Sh4red!", "snmp-auth": "Snmp-Auth-9x!", "snmp-priv": "Snmp-Priv-7y!"}
 CIPHERTEXT = re.compile(r"%\^%#\S+%\^%#|\$c\$3\$\S+")
 
@@ -144,37 +144,9 @@ def expected(platform: str) -> list[str]:
 # ------------------------------------------------------------------------------ fixtures
 
 
-class Lab:
-    """Simulated devices on SSH servers, and drivers opened to them; all closed at the end."""
-
-    def __init__(self):
-        self.servers: list[SimServer] = []
-        self.drivers = []
-
-    def device(self, platform: str, config: str, ports: list[str] | None = None,
-               **server_args) -> tuple[SimDevice, SimServer]:
-        device = SimDevice(platform, config, ports=ports)
-        server = SimServer(device, **server_args).start()
-        self.servers.append(server)
-        return device, server
-
-    def driver(self, platform: str, server: SimServer, password: str | None = None, **optional_args):
-        driver = DRIVER[platform]("127.0.0.1", server.username, server.password if password is None else password,
-                                  timeout=10, optional_args={"port": server.port, "read_timeout": 10, **optional_args})
-        driver.open()
-        self.drivers.append(driver)
-        return driver
-
-    def close(self):
-        for driver in self.drivers:
-            driver.close()
-        for server in self.servers:
-            server.stop()
-
-
 @pytest.fixture
 def lab():
-    lab = Lab()
+    lab = SimLab()
     yield lab
     lab.close()
 
@@ -494,7 +466,7 @@ def test_key_login_and_bad_password(lab, tmp_path):
     key = paramiko.ECDSAKey.generate()
     key_file = tmp_path / "id_ecdsa"
     key.write_private_key_file(str(key_file))
-    device, server = lab.device("huawei_vrp", older_config("huawei_vrp"), authorized_key=key)
+    device, server = lab.device("huawei_vrp", older_config("huawei_vrp"), server_args={"authorized_key": key})
     driver = lab.driver("huawei_vrp", server, password="not-the-password", key_file=str(key_file),
                         use_keys=True, allow_agent=False)
     assert driver.is_alive() == {"is_alive": True}

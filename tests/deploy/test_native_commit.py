@@ -19,14 +19,13 @@ from pathlib import Path
 import pytest
 
 from netgen.deploy.drivers.cli import CommandRejected
-from netgen.deploy.drivers.comware import ComwareDriver
 from netgen.deploy.drivers.vrp import VrpDriver
 
 from .cli_sim import SimDevice, SimServer
+from .cli_sim.lab import SimLab
 
 SCALE = 1 / 60          # a device minute is a real second
 REPO = Path(__file__).resolve().parents[2]
-DRIVER = {"huawei_vrp": VrpDriver, "h3c_comware": ComwareDriver}
 MODE = {"huawei_vrp": "two-stage", "h3c_comware": "commit-delay"}
 BEFORE = {
     "huawei_vrp": "sysname sim-pe\ninterface GigabitEthernet0/0/1\n description old uplink\n undo shutdown\n"
@@ -40,31 +39,16 @@ def after(platform: str) -> str:
     return BEFORE[platform].replace("old uplink", "new uplink") + "ntp-service unicast-server 10.0.0.2\n"
 
 
-class Lab:
-    def __init__(self):
-        self.servers, self.drivers = [], []
+class Lab(SimLab):
+    """Devices start from BEFORE, in their native mode (VRP two-stage), on device time."""
 
     def device(self, platform: str, **kwargs) -> tuple[SimDevice, SimServer]:
         if platform == "huawei_vrp":
             kwargs.setdefault("commit_mode", "two-stage")
-        device = SimDevice(platform, BEFORE[platform], time_scale=SCALE, **kwargs)
-        server = SimServer(device).start()
-        self.servers.append(server)
-        return device, server
+        return super().device(platform, BEFORE[platform], time_scale=SCALE, **kwargs)
 
     def driver(self, platform: str, server: SimServer, mode: str | None = None):
-        driver = DRIVER[platform]("127.0.0.1", server.username, server.password, timeout=10,
-                                  optional_args={"port": server.port, "read_timeout": 10,
-                                                 "commit_mode": mode or MODE[platform]})
-        driver.open()
-        self.drivers.append(driver)
-        return driver
-
-    def close(self):
-        for driver in self.drivers:
-            driver.close()
-        for server in self.servers:
-            server.stop()
+        return super().driver(platform, server, commit_mode=mode or MODE[platform])
 
 
 @pytest.fixture
