@@ -1,11 +1,14 @@
 """The jinja2 environment templates render in: strict, whitespace-tidy, print-only filters."""
 from __future__ import annotations
 
+import io
 import ipaddress
 from functools import lru_cache
+from pathlib import Path
 
 import jinja2
 
+from ..intent.cache import Cache
 from .platform import Platform
 
 SECRET_PLACEHOLDER = "<<{ref}>>"  # deploy substitutes the value; builds never hold secrets
@@ -60,16 +63,26 @@ FILTERS = {
 }
 
 
-class _CompiledTemplates(jinja2.FileSystemBytecodeCache):
+class _CompiledTemplates(jinja2.BytecodeCache):
     """Templates compiled once and kept (jinja2 checks each against its source's checksum): a
     process compiles the shipped ones in ~50 ms, and loads them in ~4 — each of a build's
-    processes does it once. One that cannot be written is simply not used."""
+    processes does it once. Kept as entries of netgen's cache (`directory` is one of its kinds'),
+    so each is signed and checked before jinja2 unmarshals it: bad code objects crash Python.
+    A directory that is no open cache's keeps nothing; one that cannot be written is not used."""
+
+    def __init__(self, directory: str):
+        self.cache, self.kind = Cache.at(directory), Path(directory).name
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        data = self.cache.read(self.kind, bucket.key) if self.cache is not None else None
+        if data is not None:
+            bucket.load_bytecode(io.BytesIO(data))  # jinja2 then checks the source's checksum
 
     def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
-        try:
-            super().dump_bytecode(bucket)
-        except OSError:
-            pass
+        if self.cache is not None:
+            out = io.BytesIO()
+            bucket.write_bytecode(out)
+            self.cache.write(self.kind, bucket.key, out.getvalue())
 
 
 def make_environment(platform: Platform, compiled: str | None = None) -> jinja2.Environment:
