@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-from ._output import add_cache_option, cache_of, intent_dir, print_diagnostics
+from ..locking import add_wait_option
+from ._output import add_cache_option, cache_of, holding_intent_lock, intent_dir, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -14,12 +16,23 @@ def add_parser(sub) -> None:
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 if the lock file is out of date")
     add_cache_option(p)
+    add_wait_option(p)
 
 
 def run(args) -> int:
+    from ..model.lock import LOCK_NAME
+
+    src = Path(intent_dir(args.directory))
+    path = (src if src.is_dir() else src.parent) / LOCK_NAME
+    # held from reading the lock file to writing it: a build or release in between would be undone
+    return holding_intent_lock(path, "lock", not args.no_wait, lambda: _run(args, src), "run `netgen lock` again",
+                               hold_it=not args.check)
+
+
+def _run(args, src: Path) -> int:
     from ..model import resolve
 
-    res = resolve(intent_dir(args.directory), locked=args.check, cache=cache_of(args), model=False)
+    res = resolve(src, locked=args.check, cache=cache_of(args), model=False)
     if not res.ok:
         print_diagnostics(res.diagnostics)
         return res.exit_code()

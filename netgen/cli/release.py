@@ -1,9 +1,11 @@
 """`netgen release PATTERN…`: free lock entries (e.g. a removed site's space) for reuse."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from ._output import intent_dir
+from ..locking import add_wait_option
+from ._output import holding_intent_lock, intent_dir
 
 
 def add_parser(sub) -> None:
@@ -12,13 +14,27 @@ def add_parser(sub) -> None:
                                    "(ipv4/pool/jx-nc) or its owner (jx-nc, jx-nc-*); shell wildcards work.")
     p.add_argument("patterns", nargs="+", metavar="PATTERN")
     p.add_argument("-C", "--directory", help="intent directory (default: ./inventory)")
+    add_wait_option(p)
 
 
 def run(args) -> int:
+    from ..model.lock import LOCK_NAME
+
+    src = Path(intent_dir(args.directory))
+    if not src.is_dir():
+        print(f"error: -C {src}: no such intent directory; name the directory that holds netgen.lock",
+              file=sys.stderr)
+        return 2
+    # held from reading the lock file to writing it: a build in between would undo the release
+    return holding_intent_lock(src / LOCK_NAME, "release", not args.no_wait, lambda: _run(args, src),
+                               "release again")
+
+
+def _run(args, src: Path) -> int:
     from ..model.lock import Lock, LockError
 
     try:
-        lock = Lock.read(Path(intent_dir(args.directory)))
+        lock = Lock.read(src)
     except LockError as exc:
         print(f"error: {exc}")
         return 2

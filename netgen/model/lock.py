@@ -11,6 +11,8 @@ import fnmatch
 import hashlib
 import json
 import os
+import re
+import stat
 import tempfile
 from bisect import bisect_left
 from json.decoder import scanstring
@@ -21,8 +23,23 @@ LOCK_NAME = "netgen.lock"
 FORMAT = 1
 
 
+RESTORE = "restore it from version control (`git checkout -- {path}`), or delete it and run `netgen lock` " \
+    "to allocate afresh (addresses may then change)"
+MAX_LOCK_BYTES = 1024 * 1024 * 1024  # a national network's lock is tens of MB
+
+
 class LockError(Exception):
-    pass
+    """A lock file that cannot be used. str() is one line: the file (and line), what is wrong
+    and what to do; `path`, `line` and `reason` are its parts."""
+
+    def __init__(self, message: str, path: Path | None = None, line: int = 0, reason: str = ""):
+        super().__init__(message)
+        self.path, self.line, self.reason = path, line, reason or message
+
+
+def _bad(path: Path | None, what: str, line: int = 0) -> LockError:
+    where = f"{path}:{line}" if line else str(path)
+    return LockError(f"{where}: {what}; {RESTORE.format(path=path)}", path, line, what)
 
 
 class Lock:
@@ -39,14 +56,21 @@ class Lock:
     def read(cls, intent_dir: Path, lazy: bool = False) -> "Lock":
         """The lock file beside the intent (empty when there is none). Unless `lazy`, it is
         parsed now; else a broken file raises LockError when its entries are first used."""
-        path = (intent_dir if intent_dir.is_dir() else intent_dir.parent) / LOCK_NAME
-        if not path.exists():
+        try:
+            path = (intent_dir if intent_dir.is_dir() else intent_dir.parent) / LOCK_NAME
+            st = path.stat()
+        except FileNotFoundError:
             return cls({}, path, b"")
+        except OSError as exc:
+            raise _bad(intent_dir / LOCK_NAME, f"cannot read the lock file ({exc.strerror})") from None
+        if not stat.S_ISREG(st.st_mode):  # a FIFO would block, /dev/zero never end
+            raise _bad(path, "the lock file is not a regular file")
+        if st.st_size > MAX_LOCK_BYTES:
+            raise _bad(path, f"the lock file is {st.st_size} bytes, more than any lock holds")
         try:
             raw = path.read_bytes()
         except OSError as exc:
-            raise LockError(f"{path}: unreadable lock file ({exc.strerror}); restore it from version control") \
-                from exc
+            raise _bad(path, f"cannot read the lock file ({exc.strerror})") from None
         lock = cls(None, path, raw)
         if not lazy:
             lock.entries  # noqa: B018 - parsed now, so errors show here
@@ -89,14 +113,7 @@ class Lock:
             if added:
                 self.entries = {**self.entries, **added}
             raw = self.dumps().encode("utf-8")
-        fd, tmp = tempfile.mkstemp(prefix=".netgen.lock.", dir=self.path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(raw)
-            os.replace(tmp, self.path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        replace_file(self.path, raw)
         self.raw, self._sha256 = raw, None  # the file's bytes again
 
     def _with(self, added: dict[str, str]) -> bytes | None:
@@ -141,17 +158,130 @@ class Lock:
         return sorted(gone)
 
 
-def _parse(raw: bytes, path: Path | None) -> dict[str, str]:
+def replace_file(path: Path, data: bytes) -> None:
+    """Atomically make `path` hold `data`: a temporary file beside it, flushed to disk, renamed
+    over it, the directory flushed too — killed or out of space at any point, the file is the old
+    one or the new one. The old file's mode (and owner, when we may) are kept: mkstemp's 0600
+    would hide the lock from the team's other accounts. OSError names `path`."""
     try:
-        data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise LockError(f"{path}: unreadable lock file ({exc}); restore it from version control") from exc
-    if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("allocations"), dict):
-        raise LockError(f"{path}: not a netgen lock file of format {FORMAT}; restore it from version control")
-    entries = data["allocations"]
-    if not all(isinstance(k, str) and isinstance(v, str) for k, v in entries.items()):
-        raise LockError(f"{path}: allocations must map names to values")
-    return dict(entries)
+        old = os.stat(path)
+        mode, owner = stat.S_IMODE(old.st_mode), (old.st_uid, old.st_gid)
+    except FileNotFoundError:
+        mask = os.umask(0o022)
+        os.umask(mask)
+        mode, owner = 0o666 & ~mask, None
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fchmod(fd, mode)
+            if owner is not None and owner != (os.geteuid(), os.getegid()):
+                try:
+                    os.fchown(fd, *owner)
+                except PermissionError:  # not ours to give away: the mode is kept at least
+                    pass
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(exc, OSError) and not exc.filename:
+            raise OSError(exc.errno, exc.strerror, str(path)) from exc
+        raise
+    try:
+        dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+    except OSError:  # some filesystems cannot sync a directory; the rename is done
+        pass
+
+
+def _parse(raw: bytes, path: Path | None) -> dict[str, str]:
+    """The allocations of a lock file, read as strictly as the intent: valid UTF-8 JSON, one
+    object of exactly `format` and `allocations`, no duplicate key anywhere (JSON would keep
+    the last silently), every allocation a non-empty string."""
+    if not raw.strip():
+        raise _bad(path, "the lock file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(path, f"not UTF-8 (byte 0x{raw[exc.start]:02x})", raw.count(b"\n", 0, exc.start) + 1) from None
+    dups: list[str] = []
+
+    def strict(pairs: list[tuple[str, object]]) -> dict:
+        out = dict(pairs)
+        if len(out) != len(pairs) and not dups:
+            seen: set[str] = set()
+            dups.append(next(k for k, _ in pairs if k in seen or seen.add(k)))
+        return out
+
+    try:
+        data = json.loads(text, object_pairs_hook=strict)
+    except json.JSONDecodeError as exc:
+        raise _bad(path, f"not valid JSON ({exc.msg}, column {exc.colno})", exc.lineno) from None
+    except RecursionError:
+        raise _bad(path, "nested far deeper than a lock file is", _deep_line(text)) from None
+    if dups:
+        raise _bad(path, f"duplicate key `{dups[0]}` (JSON would silently keep the last)",
+                   _line_of_key(text, dups[0], nth=2))
+    if not isinstance(data, dict):
+        raise _bad(path, f"the top level is {_kind(data)}, not an object", 1)
+    for key in data:
+        if key not in ("format", "allocations"):
+            raise _bad(path, f"unknown key `{key}` (a lock file holds `format` and `allocations`)",
+                       _line_of_key(text, key))
+    fmt = data.get("format")
+    if type(fmt) is not int or fmt != FORMAT:
+        raise _bad(path, f"`format` is {_kind(fmt) if type(fmt) is not int else fmt}; this netgen reads format "
+                   f"{FORMAT}", _line_of_key(text, "format") or 1)
+    entries = data.get("allocations")
+    if not isinstance(entries, dict):
+        raise _bad(path, f"`allocations` is {_kind(entries)}, not an object", _line_of_key(text, "allocations") or 1)
+    for k, v in entries.items():
+        if type(v) is not str or not v or not k:
+            what = "an empty name" if not k else f"`{k}` is {_kind(v)}, not a non-empty string"
+            raise _bad(path, f"allocation {what}", _line_of_key(text, k))
+    return entries
+
+
+def _kind(value: object) -> str:
+    """A JSON value's type as a message names it."""
+    if value is None:
+        return "null (missing)"
+    if value == "":
+        return "an empty string"
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a string", list: "a list",
+            dict: "an object"}.get(type(value), type(value).__name__)
+
+
+def _line_of_key(text: str, key: str, nth: int = 1) -> int:
+    """The line of the nth occurrence of `key` as an object key (0 when it cannot be found:
+    written with escapes other than json's). Only on the error path: it scans the whole text."""
+    spelled = {json.dumps(key), json.dumps(key, ensure_ascii=False)}
+    found = sorted(m.start(1) for q in spelled for m in re.finditer(r"[{,]\s*(" + re.escape(q) + r")\s*:", text))
+    return text.count("\n", 0, found[nth - 1]) + 1 if len(found) >= nth else 0
+
+
+def _deep_line(text: str, limit: int = 8) -> int:
+    """The line where brackets first nest deeper than `limit` (strings skipped)."""
+    depth = 0
+    for m in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]', text):
+        tok = m.group()
+        if tok in "[{":
+            depth += 1
+            if depth > limit:
+                return text.count("\n", 0, m.start()) + 1
+        elif tok in "]}":
+            depth -= 1
+    return 0
 
 
 def _key(line: str) -> str:

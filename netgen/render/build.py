@@ -37,8 +37,8 @@ from ..model.lazy import LazyNetwork
 from ..model.types import Network
 from .digest import digest
 from .environment import make_environment
-from .outdir import (MANIFEST, Previous, commit, fingerprint, manifest_document,  # noqa: F401 - MANIFEST: API
-                     manifest_entry, previous, staging)
+from .outdir import (MANIFEST, Previous, checkpoint, commit, fingerprint, manifest_document,  # noqa: F401
+                     manifest_entry, prepare, previous, record_stats, staging)
 from .platform import Platform, PlatformError, load_platform
 from .reads import NetworkReads, ReadValues
 
@@ -57,6 +57,8 @@ class BuildResult(Result):
     written: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
+    repaired: list[str] = field(default_factory=list)  # devices whose file on disk was not what the manifest said
+    dropped: list[str] = field(default_factory=list)  # files in the directory that netgen did not write
     manifest_text: str = ""  # manifest.json as written
 
     @property
@@ -119,6 +121,7 @@ class _Done(NamedTuple):
     rendered: int  # devices rendered (the others kept from the previous build as they were)
     replaced: list[str]  # files of the previous build whose device now has another (platform)
     diagnostics: list[Diagnostic]
+    repaired: list[str]  # written again though the manifest already had that config: the file differed
 
 
 @lru_cache(maxsize=None)
@@ -182,7 +185,15 @@ def _render_chunk(names: list[str]) -> _Done:
         sha = hashlib.sha256(text).hexdigest()
         staged = not job.previous.same(job.out_dir, name, file, sha, text)
         if staged:
-            _write(job.stage, file, text)
+            try:
+                _write(job.stage, file, text)
+            except OSError as exc:  # full disk, quota: one line naming the directory
+                kept[name] = _Outcome(name, plat, None, None, (), False, Diagnostic(
+                    "render.write", Severity.ERROR, f"cannot write {file} into the staging directory beside "
+                    f"{job.out_dir}: {exc.strerror}", Location(str(job.out_dir)),
+                    "free space (or fix the permissions) there, or build elsewhere with -o; the build "
+                    "directory is unchanged"))
+                continue
         rendered.append((name, plat, made_of, sha, reads, staged))
     for name, plat, made_of, sha, reads, staged in rendered:
         read = tuple(sorted(reads.reads))
@@ -194,7 +205,7 @@ def _done(outcomes: list[_Outcome], rendered: int) -> _Done:
     """A task's outcomes as build() joins them."""
     entries: list[str] = []
     record: dict[str, tuple] = {}
-    done = _Done("", b"", [], [], rendered, [], [])
+    done = _Done("", b"", [], [], rendered, [], [], [])
     previous = _JOB.previous.devices
     for o in outcomes:
         if o.diagnostic is not None:
@@ -207,6 +218,8 @@ def _done(outcomes: list[_Outcome], rendered: int) -> _Done:
         (done.written if o.staged else done.unchanged).append(o.name)
         old = previous.get(o.name)
         old_file = old.get("file") if isinstance(old, dict) else None
+        if o.staged and old_file == file and old.get("sha256") == o.sha256:
+            done.repaired.append(o.name)
         if isinstance(old_file, str) and old_file != file:
             done.replaced.append(old_file)
     return done._replace(manifest=",\n".join(entries), record=pickle.dumps(record, protocol=pickle.HIGHEST_PROTOCOL))
@@ -235,12 +248,16 @@ def _write(directory: int, name: str, data: bytes) -> None:
 
 @without_gc
 def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = None, jobs: int | None = None,
-          intent_fingerprint: str = "", progress: bool = False, cache: Cache | None = None) -> BuildResult:
+          intent_fingerprint: str | Callable[[], str] = "", progress: bool = False, cache: Cache | None = None,
+          before_commit: Callable[[], object] | None = None) -> BuildResult:
     """Render `network` (a Network, or a LazyNetwork whose devices the workers build) into
-    `out_dir`; `platform` renders every device for that platform instead of its own."""
+    `out_dir`; `platform` renders every device for that platform instead of its own.
+    `before_commit` runs once everything rendered, before the build directory changes (the
+    CLI writes the lock file there: a build never uses allocations the lock does not hold).
+    OSError: the build directory cannot be used or replaced; it is then as it was."""
     global _JOB
-    out_dir = Path(out_dir)
-    result = BuildResult(out_dir=out_dir)
+    result = BuildResult(out_dir=Path(out_dir))
+    out_dir = Path(os.path.realpath(out_dir))  # a symbolic link's target is what is replaced
     names = sorted(network.devices)  # (already, from the model): the manifest is in name order
     lazy = isinstance(network, LazyNetwork)
     platform_of = network.platform if lazy else (lambda n: network.devices[n].platform)
@@ -254,8 +271,9 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
         return result
     template_files = {p: [f for f in d.directory.rglob("*") if f.is_file()] for p, d in descriptors.items()}
     context = {p: f"{code_fingerprint()} {fingerprint(fs)} {p}" for p, fs in template_files.items()}
-    prev = previous(out_dir)
+    prepare(out_dir)
     slot = f"{out_dir.resolve()}\0{platform or ''}"
+    prev = previous(out_dir, _read_stats(cache, slot))
     record = _read_record(cache, slot) if prev.trusted else {}
     stage = staging(out_dir)
     shutil.rmtree(stage, ignore_errors=True)
@@ -281,12 +299,28 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
             result.unchanged += task.unchanged
         result.removed, gone = _removed(prev, result.written + result.unchanged,
                                         [f for task in done for f in task.replaced], job.file)
+        result.repaired = [n for task in done for n in task.repaired]
+        checkpoint("rendered")
+        if before_commit is not None:
+            before_commit()
+        if callable(intent_fingerprint):  # of the intent as before_commit left it (the lock written)
+            intent_fingerprint = intent_fingerprint()
         result.manifest_text = manifest_document([task.manifest for task in done], intent_fingerprint, __version__,
                                                  fingerprint([f for fs in template_files.values() for f in fs]))
-        commit(out_dir, stage, result.manifest_text, gone)
+        keep = [job.file(n) for n in result.unchanged]
+        new_files = {*keep, *(job.file(n) for n in result.written)}
+        result.dropped = sorted(prev.files - new_files - set(gone) - {MANIFEST})
+        manifest_kept = _manifest_kept(out_dir, prev, result.manifest_text)
+        if result.written or gone or result.dropped or not manifest_kept or not out_dir.exists():
+            commit(out_dir, stage, result.manifest_text, keep, manifest_kept)
+        else:  # nothing to change: the directory stays as it is, every inode too
+            shutil.rmtree(stage, ignore_errors=True)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
+    if cache is not None:  # the fast check of the next build: how the files it trusts look now
+        cache.write("outdir", slot, record_stats(out_dir, sorted(new_files)))
+        cache.trim("outdir", KEEP_INDEXES)
     if cache is not None and not any(task.rendered for task in done) and len(result.unchanged) == len(record):
         cache.touch("render", slot)  # every device kept as it was: the record is the same, 5 MB not written again
     elif cache is not None:
@@ -298,7 +332,7 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
 def _compiled_templates(cache: Cache | None) -> str | None:
     """The cache's directory of compiled templates (made, and kept to a bound, here: once per
     build, before the processes that render fork)."""
-    if cache is None:
+    if cache is None or not cache.enabled:  # a refused cache directory: nothing made in it
         return None
     cache.trim(COMPILED, KEEP_COMPILED)
     try:
@@ -322,17 +356,42 @@ def _removed(prev: Previous, names: list[str], replaced: list[str],
     return removed, sorted(gone)
 
 
+def _manifest_kept(out_dir: Path, prev: Previous, text: str) -> bool:
+    """Whether the directory's manifest.json is already this text (a plain file of the fresh mode)."""
+    path = out_dir / MANIFEST
+    return MANIFEST in prev.files and prev._holds(path, text=text.encode("utf-8"))
+
+
+def _read_stats(cache: Cache | None, slot: str) -> bytes | None:
+    """The files' stat as the last commit into this directory left them (outdir.record_stats)."""
+    try:
+        return cache.read("outdir", slot) if cache is not None else None
+    except Exception:  # an unreadable record only costs hashing the files
+        return None
+
+
 def _read_record(cache: Cache | None, slot: str) -> dict:
-    """The previous build's record: its tasks' pickled dicts, one after another."""
+    """The previous build's record: its tasks' pickled dicts, one after another. The cache
+    returns it only once its signature checked (bound to this slot); even then it is unpickled
+    allowing no class at all (it holds dicts, tuples, strings and bytes), and a value of another
+    shape empties it: a record can only cost a render, never keep a wrong file."""
     blob = (cache.read("render", slot) if cache is not None else None) or b""
     record: dict = {}
     try:
         with io.BytesIO(blob) as data:
             while data.tell() < len(blob):
-                record.update(pickle.load(data))
+                record.update(_PlainUnpickler(data).load())
     except Exception:  # a damaged record only costs a full render
         return {}
+    if not all(type(v) is tuple and len(v) == 3 and isinstance(v[0], bytes) and isinstance(v[1], str)
+               and type(v[2]) is tuple for v in record.values()):
+        return {}
     return record
+
+
+class _PlainUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        raise pickle.UnpicklingError(f"a render record names no class ({module}.{name})")
 
 
 def _render(names: list[str], jobs: int | None, progress: bool, work=_render_chunk) -> list:
