@@ -6,16 +6,18 @@ could not be used at all, or a usage error.
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from pathlib import Path
 
 from .. import __version__
-from . import apply, approve, build, diff, lab, lock, plan, release, show, validate, verify
+from ._output import os_error_line
+from . import apply, approve, audit_log, build, diff, lab, lock, plan, release, show, validate, verify
 
 COMMANDS = {"validate": validate, "show": show, "build": build, "lock": lock, "release": release, "plan": plan,
             "approve": approve, "apply": apply, "diff": diff, "lab": lab,
-            "verify": verify}
+            "verify": verify, "audit-log": audit_log}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -42,6 +44,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):  # a path that is not UTF-8 is printed escaped, never a traceback
+        try:
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):  # not a reconfigurable text stream (a test's capture)
+            pass
     parser = build_parser()
     args = parser.parse_args(argv)
     if not args.command:
@@ -54,10 +61,27 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 1
-    except Exception as exc:  # a bug or an environment problem: one line, the trace only on request
+    except OSError as exc:  # the environment, not netgen: which path, and what to do
         if os.environ.get("NETGEN_DEBUG"):
             raise
-        where = f" ({exc.filename})" if isinstance(exc, OSError) and exc.filename else ""
-        print(f"error: netgen {args.command}: {type(exc).__name__}: {exc}{where}\n"
+        if exc.filename is None and getattr(args, "output", None) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            exc.filename = args.output  # a failed write() names no file: the command's output is the one
+        print(f"error: netgen {args.command}: {os_error_line(exc)}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: one line, the trace only on request
+        from ..model.lock import LockError
+
+        if isinstance(exc, LockError):  # a lock read lazily, first used by the command itself
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        if isinstance(exc, UnicodeEncodeError) and "surrogate" in str(exc.reason) and \
+                not os.environ.get("NETGEN_DEBUG"):  # a name with bytes that are not UTF-8, written out
+            name = exc.object.encode("utf-8", "backslashreplace").decode() if isinstance(exc.object, str) else ""
+            print(f"error: netgen {args.command}: a file or folder name is not UTF-8 (`{name[:200]}`); rename it",
+                  file=sys.stderr)
+            return 2
+        if os.environ.get("NETGEN_DEBUG"):
+            raise
+        print(f"error: netgen {args.command}: {type(exc).__name__}: {exc}\n"
               "  set NETGEN_DEBUG=1 for the traceback, and report it if it is netgen's fault", file=sys.stderr)
         return 1

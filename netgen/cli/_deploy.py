@@ -5,12 +5,15 @@ import sys
 
 
 def add_target_options(p) -> None:
+    from ._output import MAX_JOBS, bounded_int, nonempty
+
     p.add_argument("--lab", metavar="NAME", nargs="?", const="lab",
                    help="deploy to the routers of a lab (`netgen lab up`) instead of production "
                         "(NAME defaults to `lab`)")
-    p.add_argument("--secrets", metavar="FILE",
+    p.add_argument("--secrets", metavar="FILE", type=nonempty("secrets file path"),
                    help="secrets file outside the repository (default: $NETGEN_SECRETS)")
-    p.add_argument("--workers", type=int, default=20, help="devices handled in parallel (default 20)")
+    p.add_argument("--workers", type=bounded_int(1, MAX_JOBS), default=20,
+                   help="devices handled in parallel (default 20)")
 
 
 def load_secrets(args, intent_dir=None):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from ._deploy import console, print_diff
-from ._output import intent_dir
+from ._output import intent_dir, nonempty
 
 
 def add_parser(sub) -> None:
@@ -13,8 +13,10 @@ def add_parser(sub) -> None:
                                    "each, if it has its own) and show which device configs change and how. "
                                    "Touches no device. Exit 0: no change, 2: changes, 1: an error.")
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
-    p.add_argument("--base", required=True, metavar="REV", help="the revision to compare from (e.g. origin/main)")
-    p.add_argument("--head", metavar="REV", help="the revision to compare to (default: the working tree)")
+    p.add_argument("--base", required=True, metavar="REV", type=nonempty("revision", 256),
+                   help="the revision to compare from (e.g. origin/main)")
+    p.add_argument("--head", metavar="REV", type=nonempty("revision", 256),
+                   help="the revision to compare to (default: the working tree)")
     p.add_argument("--platform", help="render every device for this platform (e.g. frr)")
     p.add_argument("--format", choices=("text", "markdown"), default="text",
                    help="markdown: for a pull-request comment")

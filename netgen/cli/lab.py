@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import sys
 
-from ._output import intent_dir, print_diagnostics
+from ._output import bounded_seconds, intent_dir, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -16,7 +16,8 @@ def add_parser(sub) -> None:
     up = lsub.add_parser("up", help="create or update the lab (idempotent)")
     up.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
     up.add_argument("--scope", nargs="+", metavar="SITE", help="only these sites and everything below them")
-    up.add_argument("--wait", type=float, default=60.0, help="seconds to wait for every router's SSH (default 60)")
+    up.add_argument("--wait", type=bounded_seconds(1, 3600),
+                    default=60.0, help="seconds to wait for every router's SSH (default 60)")
     for name, help_ in (("status", "routers, daemons and BGP sessions"), ("down", "remove everything the lab made")):
         lsub.add_parser(name, help=help_)
     for sp in lsub.choices.values():

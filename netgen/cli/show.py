@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import json
 
-from ._output import add_cache_option, cache_of, intent_dir, print_diagnostics
+from ._output import add_cache_option, cache_of, intent_dir, nonempty, print_diagnostics
 
 
 def add_parser(sub) -> None:
@@ -12,7 +12,7 @@ def add_parser(sub) -> None:
                        description="Resolve the intent (without writing the lock file) and show one site or "
                                    "device: every value with its origin — the intent file and line, a schema "
                                    "default, the lock file, a new allocation, or a derivation.")
-    p.add_argument("name", help="a site id or device name")
+    p.add_argument("name", type=nonempty("site or device name", 256), help="a site id or device name")
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     add_cache_option(p)

@@ -5,7 +5,7 @@ import json
 import sys
 
 from ._deploy import add_target_options, console, load_secrets
-from ._output import intent_dir
+from ._output import intent_dir, nonempty
 
 
 def add_parser(sub) -> None:
@@ -16,7 +16,8 @@ def add_parser(sub) -> None:
                                    "within each zone everything reaches, across zones nothing leaks, the Internet "
                                    "only through an exit's NAT firewall. Exit 1 on any violation.")
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
-    p.add_argument("--limit", nargs="+", metavar="TERM", help="only these devices / sites / groups (as in plan)")
+    p.add_argument("--limit", nargs="+", metavar="TERM", type=nonempty("--limit term", 256),
+                   help="only these devices / sites / groups (as in plan)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--all", action="store_true", help="list passed checks too, not only violations")
     p.add_argument("--no-probes", action="store_true", help="lab: skip the pings, check getters only")

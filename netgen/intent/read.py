@@ -4,11 +4,14 @@ The two per-file stages depend on nothing but the file's bytes and the name it i
 under, so their result is kept in the cache keyed by exactly that: an unchanged file is never
 parsed again, an edited one always is. Files not in the cache are read in parallel, one process
 per core, when there is enough of them to pay for the processes; each worker hands back the
-pickled result, which is also what the cache stores.
+pickled result, which is also what the cache stores. The cache hands back only entries that
+passed its check (cache.py), and even those are unpickled allowing nothing but the classes a
+result is made of; a file rejected for a clear-text secret is never kept in it.
 """
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import pickle
 from concurrent.futures import ProcessPoolExecutor
@@ -24,6 +27,12 @@ from .structure import check_document
 PARALLEL_BYTES = 2 * 1024 * 1024  # below this, starting processes costs more than it saves
 KEEP_FILES = 20_000  # cached files kept (a national intent is a few hundred; several checkouts fit)
 _PENDING: list[tuple[bytes, str]] = []  # what forked workers read (set before the pool starts)
+# What a pickled FileResult may name: its own classes, nothing that could run (defence in depth).
+_ALLOWED = {("netgen.intent.read", "FileResult"), ("netgen.intent.load", "Document"),
+            ("netgen.intent.tree", "_map"), ("netgen.intent.tree", "_seq"),
+            ("netgen.diagnostics", "Diagnostic"), ("netgen.diagnostics", "Location"),
+            ("netgen.diagnostics", "Severity")}
+UNCACHED_RULES = {"secret.cleartext"}  # a file holding a secret in clear text stays out of the cache
 
 
 @dataclass
@@ -50,10 +59,19 @@ def _files(directory: Path) -> tuple[list[Path], list[Diagnostic]]:
     def fatal(message: str, hint: str) -> list[Diagnostic]:
         return [Diagnostic("load.no-intent", Severity.ERROR, message, Location(str(directory)), hint, (), True)]
 
-    if not directory.exists():
+    try:
+        is_dir = directory.is_dir()  # follows a symlink given on the command line
+        exists = is_dir or os.path.lexists(directory)
+    except OSError as exc:  # e.g. a parent folder that cannot be searched
+        return [], fatal(f"cannot open `{directory}`: {exc.strerror}", "check the path and that it is readable")
+    if not exists:
         return [], fatal(f"intent directory `{directory}` does not exist",
                          "pass the directory that holds the intent YAML files")
-    files = [directory] if directory.is_file() else discover(directory)
+    if not is_dir:  # one file (read_bytes refuses what is not a regular file)
+        return [directory], []
+    files, problems = discover(directory)
+    if problems:  # a part of the tree left out would remove its devices: nothing is read
+        return [], problems
     if not files:
         return [], fatal(f"no intent files (*.yaml, *.yml) in `{directory}`", "pass the directory that holds the intent")
     return files, []
@@ -80,7 +98,7 @@ def read_dir(directory: Path, cache: Cache | None = None, jobs: int | None = Non
             pending.append((i, raw, path, key))
     for (i, _, path, key), (result, blob) in zip(pending, _run(pending, jobs, cache is not None)):
         results[i] = result
-        if cache is not None:
+        if cache is not None and not any(d.rule in UNCACHED_RULES for d in result.load + result.structure):
             cache.write("parse", f"{files[i].resolve()}\0{path}", key.encode() + b"\n" + blob)
     if pending and cache is not None:
         cache.trim("parse", KEEP_FILES)
@@ -95,9 +113,17 @@ def _cached(cache: Cache | None, file: Path, path: str, key: str) -> FileResult 
     if entry is None or not entry.startswith(key.encode() + b"\n"):
         return None
     try:
-        return pickle.loads(entry[len(key) + 1:])
-    except Exception:  # a damaged entry is a miss
+        result = _Restricted(io.BytesIO(entry[len(key) + 1:])).load()
+    except Exception:  # an entry of another shape (it passed the check: netgen's own bug) is a miss
         return None
+    return result if isinstance(result, FileResult) else None
+
+
+class _Restricted(pickle.Unpickler):
+    def find_class(self, module: str, name: str):
+        if (module, name) not in _ALLOWED:
+            raise pickle.UnpicklingError(f"{module}.{name} is not part of a parsed file")
+        return super().find_class(module, name)
 
 
 def _run(pending: list[tuple[int, bytes, str, str]], jobs: int | None, pickled: bool

@@ -114,8 +114,8 @@ _MapEnd, _SeqEnd = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
 
 class _Builder:
-    def __init__(self, path: str, diags: list[Diagnostic]):
-        self.path, self.diags = path, diags
+    def __init__(self, path: str, diags: list[Diagnostic], all_secret: bool = False):
+        self.path, self.diags, self.all_secret = path, diags, all_secret
         self.root_loc = Location(path, 1, 1)  # where the root value starts, once it does
         self.secret: dict[str, bool] = {}  # key → whether its values are secrets (few distinct keys)
 
@@ -163,13 +163,16 @@ class _Builder:
             if tag is None:
                 if not ev.implicit[0]:  # quoted
                     return ev.value
-                if isinstance(key, str):
+                if self.all_secret:
+                    secret = True
+                elif isinstance(key, str):
                     secret = self.secret.get(key)
                     if secret is None:
                         secret = self.secret[key] = bool(SECRET_KEY_RE.search(key))
                 else:
                     secret = False
-                value, ambiguity = resolve_plain(ev.value, f"the value of `{key}`" if secret else None)
+                value, ambiguity = resolve_plain(ev.value, f"the value of `{key}`" if secret and key is not None
+                                                 else "a value" if secret else None)
                 if ambiguity:
                     self.diags.append(_diag("yaml.ambiguous", ambiguity[0], self.loc(ev.start_mark), ambiguity[1]))
                 return value
@@ -266,10 +269,10 @@ class _Builder:
             locs.append((mark.line + 1, mark.column + 1))
 
 
-def build(text: str, path: str, diags: list[Diagnostic]) -> tuple[Any, Location]:
+def build(text: str, path: str, diags: list[Diagnostic], all_secret: bool = False) -> tuple[Any, Location]:
     """Turn YAML text into Map/Seq/scalars. Appends to diags; returns the root (or None) and
-    where it starts."""
-    builder = _Builder(path, diags)
+    where it starts. With `all_secret` (a secrets file) no message shows a value."""
+    builder = _Builder(path, diags, all_secret)
     try:
         return builder.read(text)
     except _Stop:
