@@ -91,7 +91,7 @@ def main() -> None:
         fig["lab_pss_mb_idle"] = round(pss_mb(p for p, _ in processes_in(ours)))
         lab = ["--lab", args.name]
         fig["plan_s"], _ = timed(["plan", args.directory, *lab, "-o", plan])
-        fig["apply_s"], code = timed(["apply", plan, "--yes"])
+        fig["apply_s"], code = timed(["apply", plan, args.directory, *lab, "--yes"])
         fig["apply_ok"] = code == 0
         t0, verified = time.perf_counter(), False
         while time.perf_counter() - t0 < 300:

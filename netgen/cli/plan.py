@@ -4,7 +4,7 @@ from __future__ import annotations
 import sys
 
 from ._deploy import Progress, add_target_options, console, load_secrets, print_diff
-from ._output import intent_dir
+from ._output import intent_dir, nonempty
 
 
 def add_parser(sub) -> None:
@@ -13,14 +13,18 @@ def add_parser(sub) -> None:
                                    "record the diff and the exact commands that `netgen apply` would send, with a "
                                    "fingerprint of the running config. Nothing is changed on any device.")
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
-    p.add_argument("-o", "--output", metavar="PLAN", help="write the plan to this file (for `netgen apply`)")
-    p.add_argument("--limit", nargs="+", metavar="TERM",
+    p.add_argument("-o", "--output", metavar="PLAN", type=nonempty("plan file path"),
+                   help="write the plan to this file (for `netgen apply`)")
+    p.add_argument("--limit", nargs="+", metavar="TERM", type=nonempty("--limit term", 256),
                    help="only these: device names, site ids (with everything below), level:L, province:P, "
                         "role:R, platform:P, site:S")
     p.add_argument("--detailed-exitcode", action="store_true",
                    help="exit 0 when nothing would change, 2 when something would, 1 on errors (drift detection)")
     p.add_argument("--require-approval", action="store_true",
-                   help="the plan may be applied only after `netgen approve PLAN --by NAME`")
+                   help="the plan may be applied only after `netgen approve PLAN --key KEY` by an allowed signer")
+    p.add_argument("--accept-new-host-keys", action="store_true",
+                   help="trust a device's SSH host key never seen before, and record it in known_hosts "
+                        "(a key that contradicts known_hosts is always refused)")
     p.add_argument("--format", choices=("text", "json"), default="text")
     p.add_argument("--no-color", action="store_true")
     add_target_options(p)
@@ -37,12 +41,21 @@ def run(args) -> int:
     try:
         secrets = load_secrets(args, src)
         plan = make_plan(src, Target(args.lab), args.limit, secrets, args.workers,
-                         [Progress("planned")], args.require_approval)
+                         [Progress("planned")], args.require_approval,
+                         host_key_policy="accept-new" if args.accept_new_host_keys else None)
     except (DeployError, SecretError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if args.output:
-        plan.write(args.output)
+        try:
+            plan.write(args.output)
+        except OSError as exc:  # e.g. a full disk: errno alone does not say which file
+            from ._output import os_error_line
+
+            if exc.filename is None:
+                exc.filename = args.output
+            print(f"error: netgen plan: the plan was not written: {os_error_line(exc)}", file=sys.stderr)
+            return 2
     if args.format == "json":
         print(plan.dumps(), end="")
     else:

@@ -6,7 +6,11 @@
    planned ones, commit with commit-confirm where the driver has it, health-check (health.py),
    then confirm — or roll back. Every device ends either fully changed or rolled back, and the
    result says which.
-3. Record one audit line per device (audit.py).
+3. Record one audit line per device (audit.py, hash-chained).
+
+The plan is data: the target, the intent directory and the approvers' identities come from the
+machine that applies (its --lab, its intent directory, its allowed_signers), never from the
+plan. Each device to change is locked (locks.py) from the preflight to the end.
 
 Progress and hooks go through nornir processors: each device's steps run as subtasks named
 `load`, `commit`, `health-check`, `confirm` and `rollback`.
@@ -19,10 +23,11 @@ from pathlib import Path
 
 from nornir.core.task import Result, Task
 
-from .audit import AuditLog
+from .audit import AuditLog, default_path
 from .drivers.base import PlanningDriver, RollbackIncomplete
 from .health import check, snapshot
 from .inventory import Target
+from .locks import DeviceLocks, lock_dir
 from .plan import CHANGE, UNCHANGED, Plan, running_config
 from .secrets import Secrets
 from .session import DeployError, Workspace, connection, describe, make_nornir, operator, sha256
@@ -65,46 +70,50 @@ class Options:
     commit_timeout: int = 300  # seconds a change stays unconfirmed before the device reverts it
     health_timeout: float = 60.0
     transform: object = None  # nornir inventory transform, see session.make_nornir
+    host_key_policy: str | None = None  # None: strict; "accept-new": trust on first use (hostkeys.py)
+    require_approval: bool = False      # this machine demands an approval whatever the plan says
 
 
 # ------------------------------------------------------------------ refusing a plan
 
 
-def approved(plan: Plan) -> dict | None:
-    return next((a for a in plan.approvals if a.get("plan_sha256") == plan.sha256), None)
+def check_approval(plan: Plan, target: Target, required: bool = False, signers: Path | None = None) -> list[str]:
+    """The verified approvers (approval.py); DeployError if an approval does not verify, or if
+    none does where the plan or this machine requires one."""
+    from .approval import allowed_signers_path, required_locally, verified_approvers
+
+    who = verified_approvers(plan, signers)
+    if not who and (plan.require_approval or required_locally(target.label, required)):
+        raise DeployError("this plan requires an approval before it may be applied: `netgen approve PLAN --key "
+                          f"~/.ssh/id_ed25519` by a key in {signers or allowed_signers_path()} "
+                          "(DOMAIN §1: access is approved before deployment)")
+    return who
 
 
-def approve(plan_path: str | Path, by: str, comment: str = "") -> Plan:
-    """Record a named approval in the plan file; it binds to the plan's content hash."""
-    import datetime as dt
-
-    if not by.strip():
-        raise DeployError("an approval needs the approver's name (--by)")
-    plan = Plan.read(plan_path)
-    plan.approvals.append({"by": by, "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-                           "plan_sha256": plan.sha256, "comment": comment, "recorded_by": operator()})
-    plan.write(plan_path)
-    return plan
+def check_target(plan: Plan, target: Target) -> None:
+    """The plan names where it was made for; apply goes only where *this* machine's settings say."""
+    if plan.target != target.label:
+        hint = f"--lab {plan.target[4:]}" if plan.target.startswith("lab:") else "no --lab"
+        raise DeployError(f"the plan is for `{plan.target[:80]}` but this apply targets `{target.label}`: nothing "
+                          f"was changed (apply it with {hint} if that is meant, or make a new plan)")
 
 
-def check_fresh(plan: Plan) -> tuple[Workspace, dict[str, str]]:
-    """The workspace and the candidates of the devices to change — or DeployError saying why
-    the plan is stale. Touches no device."""
-    if plan.require_approval and not approved(plan):
-        raise DeployError("this plan requires an approval before it may be applied: "
-                          "`netgen approve PLAN --by NAME` (DOMAIN §1: access is approved before deployment)")
+def check_fresh(plan: Plan, intent_dir: str | Path, target: Target) -> tuple[Workspace, dict[str, str]]:
+    """The workspace (this machine's intent directory, never a path from the plan) and the
+    candidates of the devices to change — or DeployError saying why the plan is stale. Touches
+    no device."""
+    check_target(plan, target)
     try:
-        ws = Workspace.load(plan.intent)
+        ws = Workspace.load(intent_dir)
     except DeployError as exc:
         raise DeployError(f"stale plan: {exc}") from None
     if ws.intent_sha256 != plan.intent_sha256:
-        raise DeployError(f"stale plan: the intent in {plan.intent} changed since the plan was made; "
-                          "make a new plan")
-    target = Target.parse(plan.target)
+        raise DeployError(f"stale plan: the intent in {intent_dir} is not the one the plan was made from; "
+                          "make a new plan (or pass the intent directory it was made from)")
     names = list(plan.devices)
     missing = [n for n in names if n not in ws.network.devices]
     if missing:
-        raise DeployError(f"stale plan: device(s) {', '.join(missing)} are no longer in the intent")
+        raise DeployError(f"stale plan: device(s) {', '.join(missing[:10])} are no longer in the intent")
     if ws.templates_sha256(ws.platforms(target, names)) != plan.templates_sha256:
         raise DeployError("stale plan: the templates changed since the plan was made; make a new plan")
     candidates = {}
@@ -120,12 +129,13 @@ def _fingerprint(task: Task) -> Result:
     return Result(task.host, result=sha256(running_config(connection(task))))
 
 
-def check_running(plan: Plan, ws: Workspace, secrets: Secrets, workers: int, transform=None) -> None:
+def check_running(plan: Plan, ws: Workspace, secrets: Secrets, target: Target, options: "Options") -> None:
     """Every planned device's running config must be the one the plan was computed from."""
     names = [n for n, d in plan.devices.items() if d.status in (CHANGE, UNCHANGED)]
     if not names:
         return
-    nr = make_nornir(ws.network, Target.parse(plan.target), secrets, names, workers, transform=transform)
+    nr = make_nornir(ws.network, target, secrets, names, options.workers, transform=options.transform,
+                     host_key_policy=options.host_key_policy)
     with nr:
         results = nr.run(_fingerprint, name="preflight", on_failed=True)
     problems = []
@@ -144,17 +154,35 @@ def check_running(plan: Plan, ws: Workspace, secrets: Secrets, workers: int, tra
 
 def apply_plan(plan_path: str | Path, secrets: Secrets | None = None, options: Options = Options(),
                confirm=None, audit: AuditLog | None = None, processors: list | None = None,
-               progress=None) -> ApplyResult:
-    """Apply the plan at `plan_path`. `confirm(plan, waves) -> bool` is asked before anything is
-    pushed (None: go ahead — the CLI asks unless --yes). Raises DeployError when the plan is
-    refused; per-device failures are outcomes, never exceptions."""
+               progress=None, *, intent_dir: str | Path | None = None, target: Target | None = None,
+               lock_directory: str | Path | None = None) -> ApplyResult:
+    """Apply the plan at `plan_path` to `target` (this machine's: production unless a lab is
+    named), rendering from `intent_dir` (this machine's intent directory). Nothing in the plan
+    chooses a path, a target or a program: the plan is checked against them. `confirm(plan,
+    waves) -> bool` is asked before anything is pushed (None: go ahead — the CLI asks unless
+    --yes). Raises DeployError when the plan is refused; per-device failures are outcomes,
+    never exceptions."""
     say = progress or (lambda msg: None)
+    if intent_dir is None:
+        raise DeployError("apply needs this machine's intent directory (the plan's recorded path is not used)")
+    target = target or Target()
     plan = Plan.read(plan_path)
-    secrets = secrets if secrets is not None else Secrets.load(intent_dir=plan.intent)  # $NETGEN_SECRETS
+    check_target(plan, target)
+    approvers = check_approval(plan, target, options.require_approval)
+    secrets = secrets if secrets is not None else Secrets.load(intent_dir=intent_dir)  # $NETGEN_SECRETS
     result = ApplyResult(plan.sha256)
-    ws, candidates = check_fresh(plan)
-    say(f"checking the running config of {len(plan.devices)} device(s)")
-    check_running(plan, ws, secrets, options.workers, options.transform)
+    ws, candidates = check_fresh(plan, intent_dir, target)
+    if lock_directory is None:
+        lock_directory = lock_dir(audit.path if audit is not None else default_path(plan_path))
+    with DeviceLocks(lock_directory, [d.name for d in plan.changes], plan.sha256):
+        say(f"checking the running config of {len(plan.devices)} device(s)")
+        check_running(plan, ws, secrets, target, options)
+        return _push(plan, ws, target, candidates, secrets, options, confirm, audit, processors, say, result,
+                     approvers)
+
+
+def _push(plan: Plan, ws: Workspace, target: Target, candidates: dict[str, str], secrets: Secrets,
+          options: Options, confirm, audit, processors, say, result: ApplyResult, approvers: list[str]) -> ApplyResult:
     if not plan.changes:
         return result
     try:
@@ -163,8 +191,7 @@ def apply_plan(plan_path: str | Path, secrets: Secrets | None = None, options: O
         raise DeployError(str(exc)) from None
     if confirm is not None and not confirm(plan, waves):
         raise DeployError("not applied: declined at the confirmation prompt")
-    who, approval = operator(), approved(plan)
-    target = Target.parse(plan.target)
+    who = operator()
     failures = 0
     for i, wave in enumerate(waves):
         if failures >= options.max_failures:
@@ -182,7 +209,7 @@ def apply_plan(plan_path: str | Path, secrets: Secrets | None = None, options: O
                 dp = plan.devices[o.device]
                 audit.append(user=who, device=o.device, plan_sha256=plan.sha256, target=plan.target,
                              wave=o.wave, result=o.status, detail=secrets.mask(o.detail),
-                             commands=len(dp.commands), approved_by=approval["by"] if approval else None)
+                             commands=len(dp.commands), approved_by=", ".join(approvers) or None)
     if failures and not result.stopped:
         result.stopped = f"{failures} device(s) failed"
     return result
@@ -190,7 +217,8 @@ def apply_plan(plan_path: str | Path, secrets: Secrets | None = None, options: O
 
 def _run_wave(wave: Wave, plan: Plan, ws: Workspace, target: Target, candidates: dict[str, str],
               secrets: Secrets, options: Options, processors) -> list[Outcome]:
-    nr = make_nornir(ws.network, target, secrets, list(wave.devices), options.workers, processors, options.transform)
+    nr = make_nornir(ws.network, target, secrets, list(wave.devices), options.workers, processors, options.transform,
+                     host_key_policy=options.host_key_policy)
     with nr:
         results = nr.run(_apply_device, name="apply", plan=plan, ws=ws, candidates=candidates, secrets=secrets,
                          options=options, on_failed=True)

@@ -21,7 +21,12 @@ from .secrets import SecretError, Secrets
 from .session import DeployError, Workspace, connection, describe, make_nornir, operator, sha256
 
 FORMAT = "netgen-plan/1"
+MAX_BYTES = 256 << 20   # a plan of every device of the network with full diffs stays far below
 CHANGE, UNCHANGED, UNREACHABLE, ERROR = "change", "unchanged", "unreachable", "error"
+
+
+class PlanFileError(DeployError):
+    """The plan file itself cannot be used (missing, malformed, edited): exit 2."""
 
 
 @dataclass
@@ -83,24 +88,34 @@ class Plan:
 
     @classmethod
     def read(cls, path: str | Path) -> "Plan":
+        """The plan at `path`, checked field by field: a plan file is data, never trusted for
+        more than its declared types (PlanFileError, exit 2, otherwise)."""
         path = Path(path)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            if path.stat().st_size > MAX_BYTES:
+                raise PlanFileError(f"{path}: the plan file is larger than {MAX_BYTES >> 20} MiB; not a netgen plan")
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
-            raise DeployError(f"{path}: no such plan file (make one with `netgen plan -o {path}`)") from None
-        except (OSError, ValueError, UnicodeDecodeError) as exc:
-            raise DeployError(f"{path}: not a readable plan ({type(exc).__name__})") from None
+            raise PlanFileError(f"{path}: no such plan file (make one with `netgen plan -o {path}`)") from None
+        except RecursionError:
+            raise PlanFileError(f"{path}: malformed plan (nested too deeply)") from None
+        except UnicodeDecodeError:
+            raise PlanFileError(f"{path}: not a plan file (not UTF-8 text)") from None
+        except ValueError as exc:
+            raise PlanFileError(f"{path}: not a plan file (not JSON: {str(exc)[:80]})") from None
+        except OSError as exc:
+            raise PlanFileError(f"{path}: cannot read the plan ({exc.strerror or type(exc).__name__})") from None
         if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise DeployError(f"{path}: not a {FORMAT} plan file")
-        try:
-            devices = {k: DevicePlan(**v) for k, v in data.pop("devices").items()}
-            recorded = data.pop("plan_sha256")
-            plan = cls(devices=devices, **data)
-        except (KeyError, TypeError) as exc:
-            raise DeployError(f"{path}: malformed plan ({exc})") from None
+            raise PlanFileError(f"{path}: not a {FORMAT} plan file")
+        problem = _shape_problem(data)
+        if problem:
+            raise PlanFileError(f"{path}: malformed plan: {problem}; make a new plan")
+        devices = {k: DevicePlan(**v) for k, v in data.pop("devices").items()}
+        recorded = data.pop("plan_sha256")
+        plan = cls(devices=devices, **data)
         if plan.sha256 != recorded:
-            raise DeployError(f"{path}: the plan was edited after it was made (its hash does not match); "
-                              "make a new plan")
+            raise PlanFileError(f"{path}: the plan was edited after it was made (its hash does not match); "
+                                "make a new plan")
         return plan
 
     # ------------------------------------------------------------------ summary
@@ -121,9 +136,60 @@ class Plan:
         return 1 if self.failed else 2 if self.changes else 0
 
 
+# ------------------------------------------------------------------ the shape of a plan file
+
+_S, _OS, _B = (str,), (str, type(None)), (bool,)
+PLAN_FIELDS = {"intent": _S, "intent_sha256": _S, "templates_sha256": _S, "target": _S, "created": _S,
+               "created_by": _S, "limit": (list,), "require_approval": _B, "devices": (dict,), "approvals": (list,),
+               "format": _S, "plan_sha256": _S}
+DEVICE_FIELDS = {"name": _S, "site": _S, "level": _S, "role": _S, "platform": _S, "status": _S,
+                 "running_sha256": _OS, "candidate_sha256": _S, "diff": _S, "commands": (list,), "error": _OS,
+                 "commit_mode": _S}
+OPTIONAL = {"created", "created_by", "limit", "require_approval", "approvals", "status", "running_sha256",
+            "candidate_sha256", "diff", "commands", "error", "commit_mode"}
+
+
+def _fields_problem(obj: dict, spec: dict, where: str) -> str:
+    unknown = sorted(set(obj) - set(spec))
+    if unknown:
+        return f"{where}: unknown field `{str(unknown[0])[:40]}`"
+    for key, types in spec.items():
+        if key not in obj:
+            if key not in OPTIONAL:
+                return f"{where}: missing `{key}`"
+        elif not isinstance(obj[key], types) or (bool in types) != isinstance(obj[key], bool):
+            return f"{where}: `{key}` has the wrong type ({type(obj[key]).__name__})"
+    return ""
+
+
+def _shape_problem(data: dict) -> str:
+    """What is wrong with a plan file's structure ("" when nothing): exact fields and types."""
+    problem = _fields_problem(data, PLAN_FIELDS, "plan")
+    if problem:
+        return problem
+    if not all(isinstance(t, str) for t in data.get("limit", [])):
+        return "plan: `limit` must be a list of strings"
+    if not all(isinstance(a, dict) for a in data.get("approvals", [])):
+        return "plan: `approvals` must be a list of objects"
+    for name, dev in data["devices"].items():
+        where = f"device `{name[:60]}`"
+        if not isinstance(dev, dict):
+            return f"{where}: not an object"
+        problem = _fields_problem(dev, DEVICE_FIELDS, where)
+        if problem:
+            return problem
+        if dev.get("name") != name:
+            return f"{where}: its `name` differs from its key"
+        if dev.get("status", ERROR) not in (CHANGE, UNCHANGED, UNREACHABLE, ERROR):
+            return f"{where}: unknown status"
+        if not all(isinstance(c, str) for c in dev.get("commands", [])):
+            return f"{where}: `commands` must be a list of strings"
+    return ""
+
+
 def make_plan(intent_dir: str | Path, target: Target = Target(), limit: list[str] | None = None,
               secrets: Secrets | None = None, workers: int = 20, processors: list | None = None,
-              require_approval: bool = False, transform=None) -> Plan:
+              require_approval: bool = False, transform=None, host_key_policy: str | None = None) -> Plan:
     ws = Workspace.load(intent_dir)
     secrets = secrets if secrets is not None else Secrets.load(intent_dir=intent_dir)  # $NETGEN_SECRETS
     try:
@@ -157,7 +223,7 @@ def make_plan(intent_dir: str | Path, target: Target = Target(), limit: list[str
         plan.devices[name] = DevicePlan(name, d.site, d.level, d.role, target.platform or d.platform,
                                         candidate_sha256=sha256(candidates[name]),
                                         commit_mode=commit_mode(d, target.platform or d.platform))
-    nr = make_nornir(ws.network, target, secrets, devices, workers, processors, transform)
+    nr = make_nornir(ws.network, target, secrets, devices, workers, processors, transform, host_key_policy)
     with nr:
         results = nr.run(_plan_device, name="plan", candidates=candidates, secrets=secrets, on_failed=True)
     for name, multi in results.items():

@@ -67,11 +67,15 @@ class Workspace:
 
 
 def make_nornir(network: Network, target: Target, secrets: Secrets, devices: list[str], workers: int = 20,
-                processors: list | None = None, transform=None) -> Nornir:
+                processors: list | None = None, transform=None, host_key_policy: str | None = None) -> Nornir:
     """`transform(inventory)` may adjust hosts before connecting (nornir's transform function:
-    per-site credentials, a jump host, a test driver)."""
+    per-site credentials, a jump host, a test driver). `host_key_policy="accept-new"` lets every
+    driver trust (and record) a host key it has never seen; the default refuses unknown keys."""
     ConnectionPluginRegister.auto_register()  # what InitNornir does: nornir_napalm's `napalm` plugin
     inv = build_inventory(network, target, secrets, devices)
+    if host_key_policy:
+        for host in inv.hosts.values():
+            host.connection_options["napalm"].extras["optional_args"]["host_key_policy"] = host_key_policy
     if transform is not None:
         transform(inv)
     return Nornir(inventory=inv, runner=ThreadedRunner(num_workers=max(1, min(workers, len(devices) or 1))),

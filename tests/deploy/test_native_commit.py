@@ -187,7 +187,8 @@ from netgen.deploy.drivers.vrp import VrpDriver
 a = json.loads(sys.argv[1])
 cls = VrpDriver if a["platform"] == "huawei_vrp" else ComwareDriver
 d = cls("127.0.0.1", a["user"], a["password"], timeout=10,
-        optional_args={"port": a["port"], "read_timeout": 10, "commit_mode": a["mode"]})
+        optional_args={"port": a["port"], "read_timeout": 10, "commit_mode": a["mode"],
+                       "known_hosts": a["known_hosts"]})
 d.open()
 d.load_replace_candidate(config=a["config"])
 d.commit_config(revert_in=60)
@@ -205,7 +206,8 @@ def test_netgen_killed_the_device_restores_itself(lab, platform, when):
     if when == "mid-push":
         device.command_delay = 0.3
     args = json.dumps({"platform": platform, "user": server.username, "password": server.password,
-                       "port": server.port, "mode": MODE[platform], "config": after(platform)})
+                       "port": server.port, "mode": MODE[platform], "config": after(platform),
+                       "known_hosts": lab.known_hosts})
     proc = subprocess.Popen([sys.executable, "-c", _PUSHER, args], stdout=subprocess.PIPE, text=True,
                             cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
     try:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from netgen.deploy.apply import Options, apply_plan, approve
+from netgen.deploy.apply import Options, apply_plan
+from netgen.deploy.approval import sign
 from netgen.deploy.audit import AuditLog
 from netgen.deploy.plan import Plan, make_plan
 from netgen.deploy.secrets import SecretError, Secrets
@@ -84,7 +85,7 @@ def _plan(intent_dir, mocknet, tmp_path, **kw) -> Path:
 
 def _apply(path, mocknet, audit=None, **opts):
     return apply_plan(path, options=Options(transform=mocknet.transform, health_timeout=0.5, **opts),
-                      audit=audit)
+                      audit=audit, intent_dir=Plan.read(path).intent)
 
 
 # ------------------------------------------------------------------ plan
@@ -156,7 +157,7 @@ def test_apply_refuses_a_plan_whose_intent_changed(intent_dir, mocknet, tmp_path
     mocknet.device("jx-nc-pe1", diff="+ x")
     path = _plan(intent_dir, mocknet, tmp_path)
     intent_dir.replace("sites/jiangxi/nanchang.yaml", "name: 南昌县", "name: 南昌县 ")
-    with pytest.raises(DeployError, match="intent .* changed"):
+    with pytest.raises(DeployError, match="intent .* not the one the plan was made from"):
         _apply(path, mocknet)
 
 
@@ -171,21 +172,28 @@ def test_apply_refuses_a_plan_when_a_running_config_changed_and_touches_nothing(
     assert audit.records() == []
 
 
-def test_apply_requires_a_named_approval_bound_to_the_plan(intent_dir, mocknet, tmp_path):
+def test_apply_requires_a_signed_approval_bound_to_the_plan(intent_dir, mocknet, tmp_path, monkeypatch):
+    import subprocess
+
+    key = tmp_path / "id_ed25519"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    signers = tmp_path / "allowed_signers"
+    signers.write_text(f"张三@jx namespaces=\"netgen-plan\" {key.with_suffix('.pub').read_text()}")
+    monkeypatch.setenv("NETGEN_ALLOWED_SIGNERS", str(signers))
     mocknet.device("jx-nc-pe1", diff="+ x")
     plan = make_plan(intent_dir.root, limit=SCOPE, transform=mocknet.transform, require_approval=True)
     path = tmp_path / "plan.json"
     plan.write(path)
     with pytest.raises(DeployError, match="requires an approval"):
         _apply(path, mocknet)
-    with pytest.raises(DeployError, match="approver"):
-        approve(path, " ")
-    approve(path, "张三 (江西省信息中心)", "ticket 42")
+    with pytest.raises(DeployError, match="no such key file"):
+        sign(path, tmp_path / "missing")
+    assert sign(path, key, "ticket 42")[1] == "张三@jx"
     audit = AuditLog(tmp_path / "audit.jsonl")
     result = _apply(path, mocknet, audit)
     assert result.ok and [o.device for o in result.outcomes] == ["jx-nc-pe1"]
     (rec,) = audit.records()
-    assert rec["approved_by"] == "张三 (江西省信息中心)" and rec["plan_sha256"] == Plan.read(path).sha256
+    assert rec["approved_by"] == "张三@jx" and rec["plan_sha256"] == Plan.read(path).sha256
     assert rec["device"] == "jx-nc-pe1" and rec["result"] == "changed" and rec["user"]
 
 

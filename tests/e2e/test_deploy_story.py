@@ -18,6 +18,7 @@ import pytest
 
 from netgen.cli import main
 from netgen.deploy.apply import Options, apply_plan
+from netgen.deploy.inventory import Target
 from netgen.deploy.plan import Plan
 from netgen.lab.state import lab_dir, prefix_for
 from netgen.model import resolve
@@ -73,7 +74,7 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     p = Plan.read(plan)
     assert len(p.changes) == 18 and not p.failed
     assert all(d.commands and d.running_sha256 for d in p.changes)
-    assert cli("apply", plan, "--yes") == 0
+    assert cli("apply", plan, inv, "--lab", name, "--yes") == 0
     out = capsys.readouterr().out
     assert "18 changed" in out
     audit = [json.loads(line) for line in Path(os.environ["NETGEN_AUDIT_LOG"]).read_text().splitlines()]
@@ -93,7 +94,7 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     assert cli("lab", "up", inv, "--name", name) == 0
     assert cli("plan", inv, "--lab", name, "-o", plan, "--detailed-exitcode") == 2
     assert {d.name for d in Plan.read(plan).changes} == affected
-    assert cli("apply", plan, "--yes") == 0
+    assert cli("apply", plan, inv, "--lab", name, "--yes") == 0
     capsys.readouterr()
     verify_until_clean(intent_dir.root, name, capsys)
 
@@ -107,7 +108,7 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     victim = changed[0]
     assert ssh(name, victim, "vtysh -c 'conf t' -c 'interface lo' -c 'description changed by hand'").returncode == 0
     capsys.readouterr()
-    assert cli("apply", plan, "--yes") == 1
+    assert cli("apply", plan, inv, "--lab", name, "--yes") == 1
     err = capsys.readouterr().err
     assert "stale plan" in err and f"{victim}: running config changed" in err
     assert "changed by hand" in ssh(name, victim, "vtysh -c 'show running-config'").stdout  # untouched
@@ -121,7 +122,8 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     assert len(targets) >= 3
     pre = ssh(name, doomed, "vtysh -c 'show running-config'").stdout
     killer = KillBgpd(name, doomed)
-    result = apply_plan(plan, options=Options(max_failures=100, health_timeout=20), processors=[killer])
+    result = apply_plan(plan, options=Options(max_failures=100, health_timeout=20), processors=[killer],
+                        intent_dir=intent_dir.root, target=Target(name))
     outcome = {o.device: o for o in result.outcomes}
     assert killer.killed
     assert outcome[doomed].status == "rolled-back", outcome[doomed]
@@ -166,7 +168,7 @@ def test_verify_names_both_zones_of_a_leak(lab, intent_dir, tmp_path, capsys):
     inv, plan = str(intent_dir.root), str(tmp_path / "plan.json")
     assert cli("lab", "up", inv, "--name", name, "--scope", "gx") == 0
     assert cli("plan", inv, "--lab", name, "-o", plan) == 0
-    assert cli("apply", plan, "--yes") == 0
+    assert cli("apply", plan, inv, "--lab", name, "--yes") == 0
     capsys.readouterr()
     verify_until_clean(intent_dir.root, name, capsys)
     # On the router where treasury and audit both attach, audit's access port is put into

@@ -28,7 +28,8 @@ DEBUG). Do not enable netmiko's `session_log` with secrets unless you keep that 
 optional_args: any netmiko ConnectHandler argument (port, ssh_config_file, key_file, use_keys,
 allow_agent, conn_timeout, auth_timeout, banner_timeout, …) plus `push_secrets` (bool: send
 every secret line, for a deliberate key rotation) and `read_timeout` (seconds per command,
-default 60).
+default 60), `host_key_policy` (`strict`, the default, or `accept-new`) and `known_hosts` (a
+known-hosts file looked up first; see hostkeys.py).
 """
 from __future__ import annotations
 
@@ -38,15 +39,15 @@ import re
 import threading
 import time
 
+import paramiko
 from napalm.base import NetworkDriver
 from napalm.base.exceptions import (CommitConfirmException, CommitError, ConnectAuthError,
                                     ConnectionException, ReplaceConfigException)
 from napalm.base.netmiko_helpers import netmiko_args
-from netmiko import ConnectHandler
 from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException, ReadTimeout
 
 from netgen.deploy import remediation as rem
-from netgen.deploy.drivers import dialogs, parsers
+from netgen.deploy.drivers import dialogs, hostkeys, parsers
 from netgen.deploy.drivers.dialogs import COMMIT_DELAY, MODES, NETGEN_HELD, TWO_STAGE
 
 log = logging.getLogger(__name__)
@@ -170,13 +171,27 @@ class CliDriver(NetworkDriver):
     # ------------------------------------------------------------------ connection
 
     def open(self):
+        """Connect; the host key is checked first (hostkeys.py): a key that contradicts known_hosts,
+        or an unknown one without `host_key_policy: accept-new`, is refused before logging in."""
         try:
-            self.device = ConnectHandler(device_type=self.netmiko_device_type, host=self.hostname,
-                                         username=self.username, password=self.password,
-                                         timeout=self.timeout, **self.netmiko_optional_args)
+            cfg = hostkeys.ssh_config_entry(self.optional_args.get("ssh_config_file"), self.hostname)
+            policy = hostkeys.policy_of(self.optional_args.get("host_key_policy",
+                                                               cfg.get("stricthostkeychecking")))
+        except (OSError, ValueError) as exc:
+            raise ConnectionException(f"{self.hostname}: {exc}") from None
+        files = hostkeys.known_hosts_files(self.optional_args, cfg)
+        args = {k: v for k, v in self.netmiko_optional_args.items()
+                if k not in ("ssh_strict", "system_host_keys", "alt_host_keys", "alt_key_file")}
+        try:
+            self.device = hostkeys.netmiko_class(self.netmiko_device_type, files, policy)(
+                device_type=self.netmiko_device_type, host=self.hostname, username=self.username,
+                password=self.password, timeout=self.timeout, **args)
         except NetmikoAuthenticationException as exc:
             raise ConnectAuthError(f"{self.hostname}: authentication failed") from exc
-        except (NetmikoTimeoutException, OSError, EOFError) as exc:
+        except (NetmikoTimeoutException, OSError, EOFError, paramiko.SSHException) as exc:
+            refused = hostkeys.refusal(self.hostname, exc)   # netmiko wraps paramiko's exception
+            if refused:
+                raise ConnectionException(refused) from None
             raise ConnectionException(f"{self.hostname}: cannot connect ({type(exc).__name__})") from exc
         logging.getLogger("netmiko").addFilter(self._filter)
         self._prompt = f"<{self.device.base_prompt}>"   # netmiko leaves the session in user view

@@ -3,8 +3,9 @@
 The connection parameters come, in this order of precedence, from the driver's arguments and
 `optional_args`, then from an OpenSSH client config (`ssh_config_file`: HostName, User, Port,
 IdentityFile, IdentitiesOnly, ProxyCommand, UserKnownHostsFile, StrictHostKeyChecking), then
-from paramiko's defaults. Host keys are checked by default (RejectPolicy) against the config's
-known-hosts files, `known_hosts_file` and the system's.
+from paramiko's defaults. Host keys are checked as every netgen driver does (hostkeys.py): against
+`known_hosts`/`known_hosts_file`, the config's known-hosts files and the system's; unknown keys
+refused unless `host_key_policy` (or `strict_host_key_checking`) is `accept-new`, which records them.
 
 Nothing here logs or raises with a password or the data sent on stdin (a config may hold
 secrets): errors name the host, the SSH-level reason and at most the command line.
@@ -22,9 +23,11 @@ import paramiko
 from napalm.base.exceptions import (CommandTimeoutException, ConnectAuthError, ConnectionClosedException,
                                     ConnectionException, ConnectTimeoutError)
 
+from . import hostkeys
+
 log = logging.getLogger(__name__)
 
-SYSTEM_KNOWN_HOSTS = ("~/.ssh/known_hosts", "/etc/ssh/ssh_known_hosts")
+SYSTEM_KNOWN_HOSTS = hostkeys.SYSTEM_KNOWN_HOSTS
 
 
 @dataclass
@@ -82,16 +85,14 @@ def resolve(host: str, username: str, password: str, timeout: float, optional_ar
     only = _truthy(cfg.get("identitiesonly", "no"))
     p.allow_agent = _truthy(opts.get("allow_agent", not only))
     p.look_for_keys = _truthy(opts.get("use_keys", not only))
-    files = cfg.get("userknownhostsfile", "").split()
-    if opts.get("known_hosts_file"):
-        files.insert(0, str(opts["known_hosts_file"]))
-    p.known_hosts = [os.path.expanduser(f) for f in files] + [os.path.expanduser(f) for f in SYSTEM_KNOWN_HOSTS]
-    if "strict_host_key_checking" in opts:
-        v = opts["strict_host_key_checking"]
-        p.strict = "accept-new" if v == "accept-new" else _truthy(v)
-    elif "stricthostkeychecking" in cfg:
-        v = cfg["stricthostkeychecking"].strip().lower()
-        p.strict = "accept-new" if v == "accept-new" else v not in ("no", "off")
+    p.known_hosts = hostkeys.known_hosts_files(opts, cfg)
+    raw = next((opts[k] for k in ("host_key_policy", "strict_host_key_checking") if k in opts),
+               cfg.get("stricthostkeychecking"))
+    try:
+        policy = hostkeys.policy_of(raw)
+    except ValueError as exc:
+        raise ConnectionException(f"{host}: {exc}") from None
+    p.strict = {hostkeys.STRICT: True, hostkeys.ACCEPT_NEW: "accept-new", hostkeys.NO_CHECK: False}[policy]
     return p
 
 
@@ -106,15 +107,10 @@ class SshTransport:
     def open(self) -> None:
         p = self.p
         client = paramiko.SSHClient()
-        for f in p.known_hosts:
-            if os.path.isfile(f):
-                try:
-                    client.load_system_host_keys(f)
-                except (OSError, paramiko.SSHException) as exc:
-                    log.warning("%s: ignoring unreadable known-hosts file %s: %s", p.host, f, exc)
-        # unknown keys: rejected (strict), or accepted for this connection only ("accept-new" or
-        # False); a key that contradicts a known one is always refused (BadHostKeyException)
-        client.set_missing_host_key_policy(paramiko.RejectPolicy() if p.strict is True else paramiko.AutoAddPolicy())
+        # unknown keys: rejected (strict), recorded (accept-new), or accepted for this connection
+        # (False); a key that contradicts a known one is always refused (BadHostKeyException)
+        policy = {True: hostkeys.STRICT, "accept-new": hostkeys.ACCEPT_NEW}.get(p.strict, hostkeys.NO_CHECK)
+        hostkeys.prepare(client, p.known_hosts, policy, p.host)
         sock = paramiko.ProxyCommand(p.proxy_command) if p.proxy_command else None
         log.debug("%s: connecting to %s port %s%s", p.host, p.hostname, p.port,
                   " through a ProxyCommand" if sock else "")
@@ -131,8 +127,10 @@ class SshTransport:
             raise ConnectTimeoutError(f"{p.host}: SSH connection timed out after {p.timeout:g} s") from None
         except paramiko.BadHostKeyException as exc:
             client.close()
-            raise ConnectionException(f"{p.host}: host key mismatch (got {exc.key.get_name()} "
-                                      f"{exc.key.get_base64()[:16]}…): refusing to connect") from None
+            raise ConnectionException(hostkeys.mismatch(p.host, exc)) from None
+        except hostkeys.UnknownHostKey as exc:
+            client.close()
+            raise ConnectionException(str(exc)) from None
         except (paramiko.SSHException, OSError, EOFError) as exc:
             client.close()
             reason = str(exc) or type(exc).__name__
