@@ -311,16 +311,21 @@ def build(network: Network | LazyNetwork, out_dir: Path, platform: str | None = 
         new_files = {*keep, *(job.file(n) for n in result.written)}
         result.dropped = sorted(prev.files - new_files - set(gone) - {MANIFEST})
         manifest_kept = _manifest_kept(out_dir, prev, result.manifest_text)
-        if result.written or gone or result.dropped or not manifest_kept or not out_dir.exists():
+        changed = bool(result.written or gone or result.dropped or not manifest_kept or not out_dir.exists())
+        if changed:
             commit(out_dir, stage, result.manifest_text, keep, manifest_kept)
         else:  # nothing to change: the directory stays as it is, every inode too
             shutil.rmtree(stage, ignore_errors=True)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    if cache is not None:  # the fast check of the next build: how the files it trusts look now
+    if cache is not None and (changed or result.repaired or prev.racy()):
+        # the fast check of the next build: how the files it trusts look now (a build that
+        # changed nothing keeps the record that vouched for every file: it is still true)
         cache.write("outdir", slot, record_stats(out_dir, sorted(new_files)))
         cache.trim("outdir", KEEP_INDEXES)
+    elif cache is not None:
+        cache.touch("outdir", slot)
     if cache is not None and not any(task.rendered for task in done) and len(result.unchanged) == len(record):
         cache.touch("render", slot)  # every device kept as it was: the record is the same, 5 MB not written again
     elif cache is not None:
@@ -358,8 +363,7 @@ def _removed(prev: Previous, names: list[str], replaced: list[str],
 
 def _manifest_kept(out_dir: Path, prev: Previous, text: str) -> bool:
     """Whether the directory's manifest.json is already this text (a plain file of the fresh mode)."""
-    path = out_dir / MANIFEST
-    return MANIFEST in prev.files and prev._holds(path, text=text.encode("utf-8"))
+    return MANIFEST in prev.files and prev.holds(out_dir, MANIFEST, text=text.encode("utf-8"))
 
 
 def _read_stats(cache: Cache | None, slot: str) -> bytes | None:

@@ -83,6 +83,13 @@ class Previous:
     stats: dict = field(default_factory=dict)  # file → (inode, size, mtime_ns, ctime_ns) after the last commit
     since: int = 0  # when they were recorded (ns since the epoch)
     mode: int = 0o644  # a config's mode in a fresh build
+    _roots: dict = field(default_factory=dict, repr=False)  # build directory → its path as text
+
+    def racy(self) -> bool:
+        """Whether a file was written so close to when its stat was recorded that the record cannot
+        vouch for it (every file of a commit, just after it): a new record is then due."""
+        edge = self.since - RACY_NS
+        return not self.stats or any(max(m, c) >= edge for _, _, m, c in self.stats.values())
 
     def same(self, out_dir: Path, name: str, file: str, sha: str, text: bytes | None) -> bool:
         """Whether the directory already holds exactly this config for this device."""
@@ -90,12 +97,17 @@ class Previous:
         if not isinstance(prev, dict) or prev.get("file") != file or file not in self.files:
             return False
         if not self.trusted:
-            return text is not None and self._holds(out_dir / file, text=text)
-        return prev.get("sha256") == sha and self._holds(out_dir / file, sha=sha)
+            return text is not None and self.holds(out_dir, file, text=text)
+        return prev.get("sha256") == sha and self.holds(out_dir, file, sha=sha)
 
-    def _holds(self, path: Path, sha: str | None = None, text: bytes | None = None) -> bool:
-        """Whether `path` is a plain file of the fresh mode with these bytes (or this hash). Its
-        recorded stat vouches for the bytes; else they are read."""
+    def holds(self, out_dir: Path, file: str, sha: str | None = None, text: bytes | None = None) -> bool:
+        """Whether `file` in `out_dir` is a plain file of the fresh mode with these bytes (or this
+        hash). Its recorded stat vouches for the bytes; else they are read. (Paths as strings: a
+        national build asks 50,000 times, and pathlib would cost it half a second.)"""
+        root = self._roots.get(out_dir)
+        if root is None:
+            root = self._roots[out_dir] = os.fspath(out_dir)
+        path = f"{root}/{file}"
         try:
             st = os.lstat(path)
         except OSError:
@@ -103,11 +115,12 @@ class Previous:
         if not stat.S_ISREG(st.st_mode) or stat.S_IMODE(st.st_mode) != self.mode:
             return False
         # ctime too: restoring the mtime (touch -r) after a same-size edit changes it
-        if sha is not None and self.stats.get(path.name) == (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) \
+        if sha is not None and self.stats.get(file) == (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns) \
                 and max(st.st_mtime_ns, st.st_ctime_ns) < self.since - RACY_NS:
             return True
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as fh:
+                data = fh.read()
         except OSError:
             return False
         return data == text if text is not None else hashlib.sha256(data).hexdigest() == sha
@@ -134,9 +147,10 @@ def record_stats(out_dir: Path, names) -> bytes:
     the fast check of the next build (kept in the cache: the directory holds only the build)."""
     now = time.time_ns()
     lines = [str(now)]
+    root = os.fspath(out_dir)
     for name in names:
         try:
-            st = os.lstat(out_dir / name)
+            st = os.lstat(f"{root}/{name}")
         except OSError:
             continue
         lines.append(f"{st.st_ino} {st.st_size} {st.st_mtime_ns} {st.st_ctime_ns} {name}")
