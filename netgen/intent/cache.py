@@ -44,6 +44,10 @@ _WARNED: set[str] = set()  # directories already warned about (once per process)
 _OPEN: dict[str, "Cache"] = {}  # code-version directory → its Cache (environment.py finds its key here)
 
 
+def _is_version(name: str) -> bool:
+    return len(name) == 24 and all(c in "0123456789abcdef" for c in name)
+
+
 @lru_cache(maxsize=None)
 def code_fingerprint() -> str:
     """sha256 over netgen's own source for the cached stages, the Python and library versions."""
@@ -269,7 +273,9 @@ class Cache:
     def _prune(self) -> None:
         """A new code version starts: keep the entries of the few most recently used others."""
         try:
-            others = sorted((p for p in self.root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+            # code-version directories only: others (the lab guest's kernels) are not ours to prune
+            others = sorted((p for p in self.root.iterdir() if p.is_dir() and _is_version(p.name)),
+                            key=lambda p: p.stat().st_mtime)
         except OSError:
             return
         for old in others[:-(KEEP - 1) or None]:
