@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
                    help="the revision to compare from (e.g. origin/main)")
     p.add_argument("--head", metavar="REV", type=nonempty("revision", 256),
                    help="the revision to compare to (default: the working tree)")
-    p.add_argument("--platform", help="render every device for this platform (e.g. frr)")
+    p.add_argument("--platform", help="render every device for this platform (e.g. frr, frr_mpls)")
     p.add_argument("--format", choices=("text", "markdown"), default="text",
                    help="markdown: for a pull-request comment")
     p.add_argument("--no-color", action="store_true")
