@@ -42,7 +42,7 @@ def add_parser(sub) -> None:
                                    "changed by hand are written again.")
     p.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
     p.add_argument("-o", "--output", default="build", type=output_arg, help="build directory (default: ./build)")
-    p.add_argument("--platform", help="render every device for this platform (e.g. frr for the VRF-lite lab, frr_mpls for the MPLS L3VPN design)")
+    p.add_argument("--platform", help="render every device for this platform (frr: VRF-lite lab, frr_mpls: MPLS L3VPN)")
     p.add_argument("--jobs", type=jobs_arg, help=f"worker processes, 1 to {MAX_JOBS} (default: one per core)")
     p.add_argument("--locked", action="store_true",
                    help="fail instead of allocating anything new (CI: netgen.lock must be committed)")
