@@ -10,8 +10,6 @@ rewrites them (and drops goldens of devices that no longer exist). Review the di
 """
 from __future__ import annotations
 
-import dataclasses
-import difflib
 import os
 import re
 import shutil
@@ -23,14 +21,14 @@ import pytest
 
 from netgen.model import resolve
 from netgen.render import build as build_mod
-from netgen.render.build import build, render_device
+from netgen.render.build import build
 from netgen.render.platform import load_platform
+
+from .conftest import check_goldens, check_ospf_variant
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory"
 GOLDEN = Path(__file__).parent / "golden" / "frr"
-UPDATE = os.environ.get("NETGEN_UPDATE_GOLDEN") == "1"
-VTYSH = shutil.which("vtysh") or ("/usr/bin/vtysh" if Path("/usr/bin/vtysh").is_file() else None)
 
 
 # ---------------------------------------------------------------------------------- fixtures
@@ -75,25 +73,6 @@ def clean_template_caches():
 # ----------------------------------------------------------------------- FRR's own parser
 
 
-@pytest.fixture(scope="module")
-def vtysh_check(tmp_path_factory):
-    """vtysh -C -f FILE with a private, empty config dir → (accepted, what vtysh printed)."""
-    if VTYSH is None:
-        pytest.skip("vtysh not installed (FRR's parser; `bash scripts/setup` as root installs frr)")
-    confdir = tmp_path_factory.mktemp("vtysh-confdir")
-    (confdir / "vtysh.conf").write_text("", encoding="utf-8")
-    confdir.chmod(0o755)
-
-    def check(path: Path) -> tuple[bool, str]:
-        r = subprocess.run([VTYSH, "-C", "--config_dir", str(confdir), "-f", str(path)],
-                           capture_output=True, text=True, timeout=60)
-        said = (r.stdout + r.stderr).strip()
-        # vtysh reports each rejected line as "line N: % ..."; a clean file prints nothing
-        return r.returncode == 0 and "%" not in said, f"exit {r.returncode}\n{said}"
-
-    return check
-
-
 def test_vtysh_accepts_every_rendered_config(network, frr_build, vtysh_check):
     configs = _configs(frr_build)
     assert sorted(configs) == sorted(network.devices), "one config per device"
@@ -127,43 +106,14 @@ def test_vtysh_check_rejects_a_broken_config(frr_build, vtysh_check, tmp_path, o
 
 def test_vtysh_accepts_the_ospf_backbone_variant(network, vtysh_check, tmp_path):
     """routing.igp: ospf renders a different igp/bgp path; FRR must accept that too."""
-    for name, device in network.devices.items():
-        text = render_device(dataclasses.replace(device, igp="ospf"), network, "frr")
-        assert "router ospf\n" in text and "router isis" not in text
-        path = tmp_path / f"{name}.conf"
-        path.write_text(text, encoding="utf-8")
-        ok, said = vtysh_check(path)
-        assert ok, f"{name}: {said}"
+    check_ospf_variant(network, "frr", vtysh_check, tmp_path)
 
 
 # ---------------------------------------------------------------------------------- goldens
 
 
 def test_frr_configs_match_the_goldens(frr_build):
-    configs = _configs(frr_build)
-    if UPDATE:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for stale in set(p.stem for p in GOLDEN.glob("*.conf")) - set(configs):
-            (GOLDEN / f"{stale}.conf").unlink()
-        for name, path in configs.items():
-            target = GOLDEN / f"{name}.conf"
-            if not target.is_file() or target.read_bytes() != path.read_bytes():
-                target.write_bytes(path.read_bytes())
-        return
-    missing = sorted(n for n in configs if not (GOLDEN / f"{n}.conf").is_file())
-    assert not missing, f"no golden for {missing}: run NETGEN_UPDATE_GOLDEN=1 pytest tests/render and review"
-    stale = sorted(set(p.stem for p in GOLDEN.glob("*.conf")) - set(configs))
-    assert not stale, f"goldens of devices that no longer exist: {stale} (NETGEN_UPDATE_GOLDEN=1 drops them)"
-    diffs = []
-    for name, path in configs.items():
-        want = (GOLDEN / f"{name}.conf").read_text(encoding="utf-8")
-        got = path.read_text(encoding="utf-8")
-        if got != want:
-            diffs.append("".join(difflib.unified_diff(
-                want.splitlines(keepends=True), got.splitlines(keepends=True),
-                fromfile=f"golden/frr/{name}.conf", tofile=f"rendered/{name}.conf")))
-    assert not diffs, "rendered configs differ from the goldens (NETGEN_UPDATE_GOLDEN=1 to accept):\n" + \
-        "\n".join(diffs)
+    check_goldens(GOLDEN, _configs(frr_build))
 
 
 # ------------------------------------------------------------- what the configs must say

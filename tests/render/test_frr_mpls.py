@@ -8,25 +8,20 @@ tests/render/test_frr_mpls.py` rewrites them (and drops goldens of devices that 
 """
 from __future__ import annotations
 
-import dataclasses
-import difflib
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from netgen.model import resolve
-from netgen.render.build import build, render_device
+from netgen.render.build import build
 from netgen.render.platform import load_platform
+
+from .conftest import check_goldens, check_ospf_variant
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "inventory"
 GOLDEN = Path(__file__).parent / "golden" / "frr_mpls"
-UPDATE = os.environ.get("NETGEN_UPDATE_GOLDEN") == "1"
-VTYSH = shutil.which("vtysh") or ("/usr/bin/vtysh" if Path("/usr/bin/vtysh").is_file() else None)
 
 
 @pytest.fixture(scope="module")
@@ -42,24 +37,6 @@ def configs(network, tmp_path_factory) -> dict[str, Path]:
     result = build(network, out, platform="frr_mpls", jobs=1)
     assert result.ok, [f"{d.location}: {d.message}" for d in result.diagnostics]
     return {p.name[:-len(".conf")]: p for p in sorted(out.glob("*.conf"))}
-
-
-@pytest.fixture(scope="module")
-def vtysh_check(tmp_path_factory):
-    """vtysh -C -f FILE with a private, empty config dir → (accepted, what vtysh printed)."""
-    if VTYSH is None:
-        pytest.skip("vtysh not installed (FRR's parser; `bash scripts/setup` as root installs frr)")
-    confdir = tmp_path_factory.mktemp("vtysh-confdir")
-    (confdir / "vtysh.conf").write_text("", encoding="utf-8")
-    confdir.chmod(0o755)
-
-    def check(path: Path) -> tuple[bool, str]:
-        r = subprocess.run([VTYSH, "-C", "--config_dir", str(confdir), "-f", str(path)],
-                           capture_output=True, text=True, timeout=60)
-        said = (r.stdout + r.stderr).strip()
-        return r.returncode == 0 and "%" not in said, f"exit {r.returncode}\n{said}"
-
-    return check
 
 
 def _blocks(text: str) -> dict[str, list[str]]:
@@ -99,35 +76,11 @@ def test_vtysh_check_rejects_a_broken_config(configs, vtysh_check, tmp_path):
 
 
 def test_vtysh_accepts_the_ospf_backbone_variant(network, vtysh_check, tmp_path):
-    for name, device in network.devices.items():
-        text = render_device(dataclasses.replace(device, igp="ospf"), network, "frr_mpls")
-        assert "router ospf\n" in text and "router isis" not in text
-        path = tmp_path / f"{name}.conf"
-        path.write_text(text, encoding="utf-8")
-        ok, said = vtysh_check(path)
-        assert ok, f"{name}: {said}"
+    check_ospf_variant(network, "frr_mpls", vtysh_check, tmp_path)
 
 
 def test_frr_mpls_configs_match_the_goldens(configs):
-    if UPDATE:
-        GOLDEN.mkdir(parents=True, exist_ok=True)
-        for stale in {p.stem for p in GOLDEN.glob("*.conf")} - set(configs):
-            (GOLDEN / f"{stale}.conf").unlink()
-        for name, path in configs.items():
-            target = GOLDEN / f"{name}.conf"
-            if not target.is_file() or target.read_bytes() != path.read_bytes():
-                target.write_bytes(path.read_bytes())
-        return
-    missing = sorted(n for n in configs if not (GOLDEN / f"{n}.conf").is_file())
-    assert not missing, f"no golden for {missing}: NETGEN_UPDATE_GOLDEN=1 pytest {__file__} and review"
-    stale = sorted({p.stem for p in GOLDEN.glob("*.conf")} - set(configs))
-    assert not stale, f"goldens of devices that no longer exist: {stale}"
-    diffs = ["".join(difflib.unified_diff(
-        (GOLDEN / f"{n}.conf").read_text(encoding="utf-8").splitlines(keepends=True),
-        p.read_text(encoding="utf-8").splitlines(keepends=True), f"golden/frr_mpls/{n}.conf", f"rendered/{n}.conf"))
-        for n, p in configs.items() if p.read_bytes() != (GOLDEN / f"{n}.conf").read_bytes()]
-    assert not diffs, "rendered configs differ from the goldens (NETGEN_UPDATE_GOLDEN=1 to accept):\n" + \
-        "\n".join(diffs)
+    check_goldens(GOLDEN, configs)
 
 
 def test_each_pe_has_its_zones_as_kernel_vrfs_with_the_models_rd_and_rt(network, configs):
