@@ -102,8 +102,8 @@ def build_inventory(network: Network, target: Target = Target(), secrets: Secret
         optional_args: dict = dict(desc.connection)
         if ssh_config:
             optional_args["ssh_config_file"] = str(ssh_config)
-        if commit_mode(d, platform):
-            optional_args["commit_mode"] = commit_mode(d, platform)
+        if mode := commit_mode(d, platform):
+            optional_args["commit_mode"] = mode
         names = host_groups(network, name, platform)
         for g in names:
             if g not in groups:

@@ -33,7 +33,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1]
 # What a cached result depends on besides its inputs: the stages up to rendering (deploy and the
 # lab do not make what is cached), and the libraries that parse, check and render.
-CODE = ("__init__.py", "diagnostics.py", "intent", "model", "render", "hardware")
+CODE = ("__init__.py", "diagnostics.py", "text.py", "intent", "model", "render", "hardware")
 LIBRARIES = ("PyYAML", "Cerberus", "Jinja2", "MarkupSafe")
 KEEP = 3  # code versions whose entries are kept (a developer switching branches keeps theirs)
 MAGIC = b"NGC1"  # an entry: MAGIC, its HMAC-SHA256 tag, the bytes kept

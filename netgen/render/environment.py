@@ -9,6 +9,7 @@ from pathlib import Path
 import jinja2
 
 from ..intent.cache import Cache
+from ..text import ascii_text
 from .platform import Platform
 
 SECRET_PLACEHOLDER = "<<{ref}>>"  # deploy substitutes the value; builds never hold secrets
@@ -40,13 +41,6 @@ def _bandwidth(value: str, per: int) -> int:
     if kbps % per:
         raise jinja2.UndefinedError(f"bandwidth {value} is not a whole number of {per} kbit/s")
     return kbps // per
-
-
-def ascii_text(text: str, drop: str = "") -> str:
-    """The printable ASCII of `text` (and none of `drop`), spaces collapsed: what a CLI that takes
-    no multi-byte text keeps of it (VRP `header`: see templates/huawei_vrp/security.j2)."""
-    kept = "".join(c for c in text if " " <= c <= "~" and c not in drop)
-    return " ".join(kept.split())
 
 
 # Formatting only: how a platform spells a value the model already holds.

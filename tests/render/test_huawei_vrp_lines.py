@@ -144,5 +144,5 @@ def test_lockout_in_the_generations_own_form(name):
 
 def test_a_chinese_banner_keeps_its_ascii_part_only():
     """What VRP prints of a banner that is not ASCII (the rule security.banner-ascii warns of it)."""
-    from netgen.render.environment import ascii_text
+    from netgen.text import ascii_text
     assert ascii_text('国家电子政务外网 — "authorised" use only.', '"') == "authorised use only."

@@ -7,6 +7,7 @@ import difflib
 
 from ...diagnostics import Severity
 from ...hardware import mbps, models_of, profile, speed_text
+from ...text import ascii_text
 from ..intent import LEVEL_RANK, Intent
 from . import Finding, rule
 
@@ -109,7 +110,7 @@ def banner_ascii(intent: Intent):
     banner = intent.network["security"]["banner"]
     if not banner or banner.isascii() or not any(d["platform"] == "huawei_vrp" for _, d in intent.devices):
         return
-    kept = " ".join("".join(c for c in banner if " " <= c <= "~" and c != '"').split())
+    kept = ascii_text(banner, '"')  # what templates/huawei_vrp/security.j2 prints of it
     yield Finding(intent.network["security"].where("banner"), "the banner has non-ASCII text, which VRP's "
                   f"`header login` does not take: VRP devices show only `{kept}`",
                   "write the banner in ASCII (pinyin or English) to show the same text on every device")

@@ -27,9 +27,10 @@ _PHYSICAL = re.compile(r"^(?:GigabitEthernet|Ten-GigabitEthernet|FortyGigE|Hundr
                        r"|(?:10|25|40|50|100|200|400)GE|Ethernet)\d")
 
 
-# Commands that hold one value in their view: setting one replaces the last (VRP: NE40E V8 command
-# reference pages of bandwidth, description, sysname, isis cost, idle-timeout, mpls lsr-id,
-# router-id; Comware 7 likewise — each page's "the most recent configuration takes effect").
+# Commands that hold one value in their view: setting one replaces the last. Sources: annet's
+# huawei.rul / h3c.rul, which key these lines by their keyword (`description %global`, `sysname`,
+# `interface * / isis cost`, `user-interface ~ / idle-timeout`, `mpls lsr-id`, `bgp / router-id`,
+# `header login`), and the VRP8 `bandwidth` page (NE40E V8 command reference) for bandwidth.
 SINGLE_VALUED = ("sysname ", "description ", "bandwidth ", "isis cost ", "idle-timeout ", "mpls lsr-id ",
                  "router-id ", "header login ")
 
