@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ..diagnostics import Diagnostic, Location, Severity
+from ..diagnostics import Diagnostic, Severity
 from ..hardware import describe_free, mbps, profile, speed_text
 from ..intent import schema
 from ..intent.intent import Intent

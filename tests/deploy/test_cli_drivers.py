@@ -32,7 +32,6 @@ from netgen.hardware import profile
 from netgen.model import resolve
 from netgen.render.build import render_device
 
-from .cli_sim import SimDevice, SimServer
 from .cli_sim.lab import SimLab
 
 REPO = Path(__file__).resolve().parents[2]
