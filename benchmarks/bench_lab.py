@@ -68,6 +68,7 @@ def main() -> None:
     ap.add_argument("--routers", type=int)
     ap.add_argument("--name", default="bench")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--design", choices=("lite",), default="lite")  # its figures are host-side (namespaces, PSS)
     args = ap.parse_args()
     res = resolve(args.directory)
     if not res.ok:
@@ -82,7 +83,7 @@ def main() -> None:
     os.environ["NETGEN_SECRETS"] = str(secrets)
     plan = str(secrets.parent / "plan.json")
     try:
-        r = up(res.network, args.name, scope, args.directory)
+        r = up(res.network, args.name, scope, args.directory, design=args.design)
         fig["routers"] = len(r.added)
         fig["lab_up_s"] = round(r.seconds, 1)
         state = LabState.load(args.name)

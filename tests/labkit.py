@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -29,6 +30,12 @@ def leftovers(name: str) -> list[str]:
         out += [f"mount {line.split()[4]}" for line in f if str(lab_dir(name)) in line.split()[4]]
     if lab_dir(name).exists():
         out.append(f"dir {lab_dir(name)}")
+    for proc in Path("/proc").iterdir():  # the lab's QEMU guest, however it was left
+        try:
+            if proc.name.isdigit() and f"netgen-guest-{name}".encode() in (proc / "cmdline").read_bytes():
+                out.append(f"qemu {proc.name}")
+        except OSError:
+            pass
     return out
 
 

@@ -17,7 +17,13 @@ def add_parser(sub) -> None:
     up.add_argument("directory", nargs="?", help="intent directory (default: ./inventory)")
     up.add_argument("--scope", nargs="+", metavar="SITE", help="only these sites and everything below them")
     up.add_argument("--wait", type=bounded_seconds(1, 3600),
-                    default=60.0, help="seconds to wait for every router's SSH (default 60)")
+                    default=120.0, help="seconds to wait for every router's SSH (default 120)")
+    up.add_argument("--design", choices=("mpls", "lite"), default="mpls",
+                    help="mpls (default): the production design (IS-IS + LDP, MP-BGP VPNv4, kernel VRFs, "
+                         "802.1q LANs; platform frr_mpls); lite: the quick VRF-lite stand-in (platform frr)")
+    up.add_argument("--where", choices=("auto", "host", "guest"), default="auto",
+                    help="mpls design: on this host if its kernel has MPLS and VRF devices (auto), else in a "
+                         "QEMU guest booting Debian's kernel")
     for name, help_ in (("status", "routers, daemons and BGP sessions"), ("down", "remove everything the lab made")):
         lsub.add_parser(name, help=help_)
     for sp in lsub.choices.values():
@@ -51,8 +57,9 @@ def _up(args, up) -> int:
         print_diagnostics(res.diagnostics)
         return res.exit_code()
     say = (lambda msg: print(f"  {msg}", file=sys.stderr)) if sys.stderr.isatty() else None
-    r = up(res.network, args.name, args.scope, str(src.resolve()), progress=say, wait=args.wait)
-    print(f"lab {args.name}: {len(r.added) + len(r.kept)} router(s) up — {len(r.added)} started, "
+    r = up(res.network, args.name, args.scope, str(src.resolve()), progress=say, wait=args.wait,
+           design=args.design, where=args.where)
+    print(f"lab {args.name} ({args.design}): {len(r.added) + len(r.kept)} router(s) up — {len(r.added)} started, "
           f"{len(r.kept)} already running, {len(r.removed)} removed ({r.seconds:.1f} s)")
     return 0
 
@@ -65,7 +72,7 @@ def _status(args, status) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"lab {args.name} ({state.intent or '?'})")
+    t = Table(title=f"lab {args.name}: {state.design} design on the {state.where} ({state.intent or '?'})")
     for col in ("router", "daemons", "BGP sessions"):
         t.add_column(col)
     bad = 0

@@ -42,8 +42,18 @@ class Target:
 
     @property
     def platform(self) -> str | None:
-        """Every lab router runs FRR, whatever the device's production platform."""
-        return "frr" if self.lab else None
+        """Every lab router runs FRR, whatever the device's production platform: the rendering of
+        the lab's design (frr_mpls, or frr for the VRF-lite stand-in)."""
+        if not self.lab:
+            return None
+        from ..lab.handle import PLATFORM
+        from ..lab.state import LabState
+
+        try:
+            state = LabState.load(self.lab)
+        except ValueError:
+            state = None
+        return PLATFORM[state.design] if state else "frr"
 
     @classmethod
     def parse(cls, label: str) -> "Target":

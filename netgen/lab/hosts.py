@@ -5,19 +5,25 @@ from .system import ip_batch, run
 from .topology import ExitSpec, HostSpec, Topology
 
 
-def configure_host(h: HostSpec) -> None:
+def host_lines(h: HostSpec) -> list[str]:
+    """`ip -batch` lines that address a department host on its `eth0`."""
     lines = ["link set lo up", "link set eth0 up"]
     if h.ipv4:
         lines += [f"addr replace {h.ipv4} dev eth0", f"route replace default via {h.gateway4}"]
     if h.ipv6:
         lines += [f"addr replace {h.ipv6} dev eth0 nodad", f"route replace default via {h.gateway6}"]
-    ip_batch(lines, h.netns)
+    return lines
 
 
-def configure_internet(topo: Topology) -> None:
+def configure_host(h: HostSpec) -> None:
+    ip_batch(host_lines(h), h.netns)
+
+
+def internet_lines(topo: Topology) -> tuple[list[str], list[str]]:
     """The Internet: the ISP gateway of each exit, a server, and a route back to each NAT pool
     only — department LANs are not routable on the Internet. Each exit's attacker address has a
-    routing table of its own whose default route leads into that exit."""
+    routing table of its own whose default route leads into that exit. Returns the `ip -batch`
+    lines and the `ip rule add` lines (not idempotent: the caller deletes them first)."""
     lines = ["link set lo up", "addr flush dev lo scope global", f"addr replace {topo.internet_server}/32 dev lo"]
     rules = []
     for x in topo.exits:
@@ -27,6 +33,11 @@ def configure_internet(topo: Topology) -> None:
             lines += [f"addr replace {x.attacker}/32 dev lo",
                       f"route replace default via {x.address.ip} dev {x.inet_ifname} table {x.attacker_table}"]
             rules.append(f"rule add from {x.attacker} lookup {x.attacker_table} priority {x.attacker_table}")
+    return lines, rules
+
+
+def configure_internet(topo: Topology) -> None:
+    lines, rules = internet_lines(topo)
     ip_batch(lines, topo.internet_netns)
     # `ip rule add` is not idempotent: drop this lab's rules first (absent ones are fine).
     ip_batch([r.replace("rule add", "rule del", 1) for r in rules], topo.internet_netns, force=True)

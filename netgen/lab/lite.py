@@ -1,4 +1,4 @@
-"""`lab up`, `status` and `down`: reconcile the running lab with the topology, from recorded state.
+"""The VRF-lite lab (`--design lite`, platform frr): reconcile namespaces with the topology, from recorded state.
 
 `up` is a reconciliation, so running it twice is harmless and running it after an intent change
 adds the new routers, links and hosts (and removes the ones that left) without touching the

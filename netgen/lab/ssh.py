@@ -47,16 +47,21 @@ class LabSsh:
             "LogLevel ERROR",
         ]) + "\n", encoding="utf-8")
 
-    def write_client_config(self, routers: dict[str, tuple[str, Path, Path]]) -> None:
-        """ssh_config and known_hosts for `routers`: name → (netns, mount ns file, uts ns file)."""
+    def write_client_config(self, routers: dict[str, tuple[str, Path, Path]], proxy: list[str] = (),
+                            sshd_config: Path | None = None) -> None:
+        """ssh_config and known_hosts for `routers`: name → (netns, mount ns file, uts ns file).
+        `proxy`: a command that runs the rest elsewhere (the lab guest's `ssh … guest`), and
+        `sshd_config` the config's path there."""
         key = " ".join(self.host_key.with_suffix(".pub").read_text().split()[:2])
         hosts, known = [], []
         for name, (netns, mnt, uts) in sorted(routers.items()):
-            proxy = " ".join(shlex.quote(a) for a in [*nsenter(netns, mnt, uts), SSHD, "-i", "-f",
-                                                      str(self.sshd_config)])
+            inner = [*nsenter(netns, mnt, uts), SSHD, "-i", "-f", str(sshd_config or self.sshd_config)]
+            if proxy:  # the remote side is a shell: quote once for it, once for ssh_config
+                inner = [*proxy, shlex.join(inner)]
+            proxy_cmd = " ".join(shlex.quote(a) for a in inner)
             hosts += [f"Host {name}", "  User root", f"  IdentityFile {self.client_key}", "  IdentitiesOnly yes",
                       f"  UserKnownHostsFile {self.known_hosts}", "  StrictHostKeyChecking yes",
-                      f"  ProxyCommand {proxy}", ""]
+                      f"  ProxyCommand {proxy_cmd}", ""]
             known.append(f"{name} {key}")
         self.ssh_config.write_text("\n".join(hosts), encoding="utf-8")
         self.known_hosts.write_text("\n".join(known) + "\n", encoding="utf-8")

@@ -29,6 +29,8 @@ class LabState:
     veths: list[list[str]] = field(default_factory=list)  # [ns_a, if_a, ns_b, if_b]
     hosts: list[str] = field(default_factory=list)  # host namespaces configured
     made_sshd_dir: bool = False
+    design: str = "lite"  # mpls: the production design (platform frr_mpls) | lite: VRF-lite (platform frr)
+    where: str = "host"  # host: namespaces here | guest: inside the lab's QEMU guest (guest.py)
 
     @property
     def directory(self) -> Path:

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 def test_up_is_idempotent_and_down_leaves_nothing(lab, intent_dir):
     name = lab("a")
     net = resolve(intent_dir.root).network
-    first = up(net, name, ["jx-nc"], str(intent_dir.root))
+    first = up(net, name, ["jx-nc"], str(intent_dir.root), design="lite")
     assert first.added == ["jx-nc-ncx-lt-ce1", "jx-nc-ncx-pe1", "jx-nc-pe1", "jx-nc-pe2"] and not first.kept
     state = LabState.load(name)
     pids = {r: [p for p, _ in procs] for r, procs in state.processes.items()}
@@ -40,7 +40,7 @@ def test_up_is_idempotent_and_down_leaves_nothing(lab, intent_dir):
     hosts = [n for n in existing_netns() if n.startswith(prefix_for(name) + "-h.hrss@jx-nc-ncx.")]
     assert sorted(h.rsplit(".", 1)[1] for h in hosts) == ["internet", "public"]
 
-    again = up(net, name, ["jx-nc"], str(intent_dir.root))
+    again = up(net, name, ["jx-nc"], str(intent_dir.root), design="lite")
     assert again.added == [] and again.kept == first.added
     assert {r: [p for p, _ in procs] for r, procs in LabState.load(name).processes.items()} == pids
 
@@ -53,10 +53,10 @@ def test_up_is_idempotent_and_down_leaves_nothing(lab, intent_dir):
 
 def test_an_intent_change_adds_the_new_router_and_keeps_the_others_running(lab, intent_dir):
     name = lab("b")
-    up(resolve(intent_dir.root).network, name, ["jx-nc"])
+    up(resolve(intent_dir.root).network, name, ["jx-nc"], design="lite")
     before = LabState.load(name).processes
     new = intent_dir.add_county()
-    second = up(resolve(intent_dir.root).network, name, ["jx-nc"])
+    second = up(resolve(intent_dir.root).network, name, ["jx-nc"], design="lite")
     assert second.added == [new] and len(second.kept) == 4
     after = LabState.load(name).processes
     assert all(after[r] == before[r] for r in before)
@@ -68,7 +68,7 @@ def test_an_intent_change_adds_the_new_router_and_keeps_the_others_running(lab, 
 
 def test_down_after_a_killed_up_removes_everything(lab):
     name = lab("c")
-    proc = subprocess.Popen([sys.executable, "-m", "netgen", "lab", "up", str(REPO / "inventory"), "--name", name,
+    proc = subprocess.Popen([sys.executable, "-m", "netgen", "lab", "up", str(REPO / "inventory"), "--design", "lite", "--name", name,
                              "--scope", "jx"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     state_file = lab_dir(name) / "state.json"
     deadline = time.monotonic() + 60
@@ -94,13 +94,13 @@ def test_a_zone_new_on_a_running_router_becomes_its_vrf(lab, intent_dir):
     """An intent change that brings a zone to a router already running: the lab adds the VRF's
     namespace to the router's private /run/netns, and zebra adopts it."""
     name = lab("d")
-    up(resolve(intent_dir.root).network, name, ["jx-nc-ncx"])
+    up(resolve(intent_dir.root).network, name, ["jx-nc-ncx"], design="lite")
     assert "ZW-TREASURY" not in ssh(name, "jx-nc-ncx-pe1", "ls /run/netns").stdout
     intent_dir.replace("departments.yaml", "      - {site: gx-nn-la}\n",
                        "      - {site: gx-nn-la}\n      - {site: jx-nc-ncx, zones: [treasury]}\n")  # finance: a new zone here
     res = resolve(intent_dir.root)
     assert res.ok, [d.message for d in res.errors]
-    second = up(res.network, name, ["jx-nc-ncx"])
+    second = up(res.network, name, ["jx-nc-ncx"], design="lite")
     assert second.added == []
     deadline = time.monotonic() + 10
     while "ZW-TREASURY" not in (out := ssh(name, "jx-nc-ncx-pe1", "vtysh -c 'show vrf'").stdout):

@@ -129,7 +129,7 @@ def lab_up(prefix: str):
     name = lab_name(prefix)
     reap_stale(prefix)
     net = network()
-    netgen.lab.up(net, name, scope=SCOPE)
+    netgen.lab.up(net, name, scope=SCOPE, design="lite")  # FRR on the host: the VRF-lite rendering
     state, routers = netgen.lab.status(name)
     return name, net, [r.name for r in routers]
 
