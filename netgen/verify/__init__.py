@@ -1,21 +1,27 @@
 """Verify: does the running network do what the intent says?
 
 Through napalm getters (so it works on production too): BGP sessions, IGP adjacencies (where
-the driver can read them), and routes that must not
-exist (management block, default routes outside the Internet zone). In a lab, also probes
-from the department hosts: reachability within zones, isolation across them, Internet only
-through an exit's NAT firewall. See expect.py for the rules.
+the driver can read them), on the MPLS design LDP sessions and labelled VPN paths between the
+PEs of each zone, and routes that must not exist (management block, default routes outside the
+Internet zone). In a lab, also probes from the department hosts: reachability within zones,
+isolation across them, Internet only through an exit's NAT firewall. See expect.py for the
+rules. With `settle`, what fails is re-run until it passes or the time is up (settle.py).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from ..deploy.inventory import Target, select
 from ..deploy.secrets import Secrets
 from ..deploy.session import DeployError, Workspace, make_nornir
+from ..lab.system import LabError
 from . import expect
-from .checks import Finding, getter_findings, probe_findings
+from ..lab.ipsec import IpsecLink
+from .checks import DeviceRead, Finding, GetterChecks, getter_findings, ipsec_findings, probe_findings
+from .expect import Probe
+from .settle import settle as settle_findings
 
 
 @dataclass
@@ -23,6 +29,8 @@ class Report:
     target: str
     findings: list[Finding] = field(default_factory=list)
     not_probed: list[str] = field(default_factory=list)
+    waited_seconds: float = 0.0  # re-running what failed, after the first pass
+    settled: bool = True  # everything passed (at once, or within the settle time)
 
     @property
     def violations(self) -> list[Finding]:
@@ -34,36 +42,60 @@ class Report:
 
 
 def verify(intent_dir: str | Path, target: Target = Target(), limit: list[str] | None = None,
-           secrets: Secrets | None = None, workers: int = 20, probes: bool = True) -> Report:
+           secrets: Secrets | None = None, workers: int = 20, probes: bool = True, settle: float = 0,
+           progress: Callable[[str], None] | None = None) -> Report:
     ws = Workspace.load(intent_dir)
     secrets = secrets if secrets is not None else Secrets.load(intent_dir=intent_dir)
     try:
         devices = select(ws.network, limit)
     except ValueError as exc:
         raise DeployError(str(exc)) from None
-    topo = None
+    topo = runner = None
+    tunnels: list = []
     if target.lab:
-        from ..lab.state import LabState
-        from ..lab.topology import build_topology
+        from ..lab.handle import open_lab
 
-        state = LabState.load(target.lab)
-        if state is None:
-            raise DeployError(f"lab `{target.lab}` is not running: `netgen lab up --name {target.lab}` first")
-        devices = [d for d in devices if d in state.routers]
-        topo = build_topology(ws.network, state.prefix, state.scope or None)
+        try:
+            lab = open_lab(target.lab)
+            devices = [d for d in devices if d in lab.state.routers]
+            topo, runner = lab.topology(ws.network), lab.runner
+            tunnels = lab.ipsec_links(ws.network, topo)
+        except LabError as exc:
+            raise DeployError(str(exc)) from None
         if limit:
             topo.hosts = [h for h in topo.hosts if h.router in devices]
     scope = set(devices)
     report = Report(target.label)
-    nr = make_nornir(ws.network, target, secrets, sorted(scope), workers)
     from ..render.platform import load_platform
 
-    igp = expect.igp(ws.network, scope, lambda d: load_platform(target.platform or ws.network.devices[d].platform))
-    with nr:
-        report.findings += getter_findings(nr, expect.sessions(ws.network, scope),
-                                           expect.routes(ws.network, scope, expect.management_blocks(ws.intent)),
-                                           igp, secrets)
+    platform_of = lambda d: load_platform(target.platform or ws.network.devices[d].platform)  # noqa: E731
+    checks = GetterChecks(expect.sessions(ws.network, scope),
+                          expect.routes(ws.network, scope, expect.management_blocks(ws.intent), platform_of),
+                          expect.igp(ws.network, scope, platform_of), expect.ldp(ws.network, scope, platform_of),
+                          expect.vpn_paths(ws.network, scope, platform_of))
+    plist: list[Probe] = []
     if topo is not None and probes:
         plist, report.not_probed = expect.probes(topo, ws.intent)
-        report.findings += probe_findings(plist, topo.internet_netns)
+    nr = make_nornir(ws.network, target, secrets, sorted(scope), workers)
+
+    def run(getters: GetterChecks, pings: list[Probe], links: list) -> list[Finding]:
+        out = getter_findings(nr, getters, secrets) if getters.all() else []
+        out += ipsec_findings(runner, links) if links else []
+        return out + (probe_findings(pings, topo.internet_netns, runner) if pings else [])
+
+    def rerun(failed: list[Finding]) -> list[Finding]:
+        getters: list = []
+        for f in failed:
+            if not isinstance(f.source, (Probe, IpsecLink)):
+                getters += checks.involving(f.source.device) if isinstance(f.source, DeviceRead) else [f.source]
+        return run(checks.only(getters), [f.source for f in failed if isinstance(f.source, Probe)],
+                   [f.source for f in failed if isinstance(f.source, IpsecLink)])
+
+    with nr:
+        try:
+            first = run(checks, plist, tunnels if probes else [])
+            report.findings, report.waited_seconds, report.settled = settle_findings(first, rerun, settle,
+                                                                                     progress=progress)
+        except LabError as exc:  # the probe script could not run in the lab
+            raise DeployError(f"lab `{target.lab}`: {exc}") from None
     return report

@@ -3,6 +3,9 @@ policies, independent of how it is checked.
 
 - sessions: every BGP session of the model (both ends in scope) is established, and every IGP
   adjacency — the backbone IGP per link and, on VRF-lite platforms, each zone's OSPF per link;
+- MPLS design (platforms whose descriptor renders MPLS, `vrf_lite: false`): an LDP session up
+  between the two ends of every IGP link, and between every two PEs that have department LANs in
+  one zone, a labelled VPN route from each one's VRF to the other's LANs;
 - routes: no zone VRF has a route into the management block; only the Internet zone's VRF has
   a default route (the Internet is reached only through an exit's NAT firewall);
 - reachability (lab probes): within a zone every department LAN reaches every other; across
@@ -30,6 +33,10 @@ class SessionCheck:
     address: str
     kind: str
 
+    @property
+    def devices(self) -> tuple[str, ...]:  # whose state decides it: what settle re-reads
+        return (self.device,)
+
 
 @dataclass(frozen=True)
 class IgpCheck:
@@ -41,6 +48,54 @@ class IgpCheck:
     peer: str  # the peer device
     zone: str = ""  # a zone's copy of a link (VRF-lite)
 
+    @property
+    def devices(self) -> tuple[str, ...]:  # whose state decides it: what settle re-reads
+        return (self.device,)
+
+
+@dataclass(frozen=True)
+class LdpCheck:
+    """One LDP session per IGP neighbour pair (sessions run between loopbacks: parallel links
+    share one), operational as both ends see it."""
+
+    a: str
+    b: str
+    a_id: str  # LSR id (= router id, templates/frr_mpls/mpls.j2)
+    b_id: str
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        return (self.a, self.b)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """An IGP neighbour of a VPN path's source: where its outgoing interface leads."""
+
+    interface: str
+    peer: str
+    peer_id: str  # its LSR id
+    peer_loopback: str
+
+
+@dataclass(frozen=True)
+class VpnPathCheck:
+    """`source`'s VRF of `zone` has an installed, labelled route to each of `destination`'s LAN
+    prefixes in that zone."""
+
+    source: str
+    destination: str
+    zone: str
+    vrf: str  # the source's VRF of the zone
+    prefixes: tuple[str, ...]
+    rd: str  # the RD the destination exports them with
+    rt: str  # the route target the source must import
+    hops: tuple[Hop, ...] = ()  # the source's IGP neighbours
+
+    @property
+    def devices(self) -> tuple[str, ...]:
+        return (self.source,)
+
 
 @dataclass(frozen=True)
 class RouteCheck:
@@ -50,6 +105,10 @@ class RouteCheck:
     destination: str  # a prefix that must NOT be routed in this VRF
     why: str
     exact: bool = False  # only this very prefix (the default route), not what covers or lies inside it
+
+    @property
+    def devices(self) -> tuple[str, ...]:  # whose state decides it: what settle re-reads
+        return (self.device,)
 
 
 @dataclass(frozen=True)
@@ -91,11 +150,56 @@ def igp(network: Network, devices: set[str], platform_of) -> list[IgpCheck]:
     return out
 
 
-def routes(network: Network, devices: set[str], management: list[str]) -> list[RouteCheck]:
+def ldp(network: Network, devices: set[str], platform_of) -> list[LdpCheck]:
+    """One session per IGP neighbour pair whose both ends are in scope and render MPLS."""
+    pairs = set()
+    for name in sorted(devices):
+        if platform_of(name).vrf_lite:
+            continue
+        for i in network.devices[name].interfaces:
+            p = i.peer_device
+            if i.igp and i.kind in ("uplink", "downlink") and p in devices and not platform_of(p).vrf_lite:
+                pairs.add(tuple(sorted((name, p))))
+    rid = {n: network.devices[n].router_id for pair in pairs for n in pair}
+    return [LdpCheck(a, b, rid[a], rid[b]) for a, b in sorted(pairs)]
+
+
+def vpn_paths(network: Network, devices: set[str], platform_of) -> list[VpnPathCheck]:
+    """Per zone, every ordered pair of MPLS-platform devices in scope that both have department
+    LANs (IPv4) in it; a zone with more than MESH such devices: each checks the next RING in a
+    ring (every device still a source and a destination), as the probes do."""
+    lans: dict[str, dict[str, list[str]]] = {}
+    for name in sorted(devices):
+        if platform_of(name).vrf_lite:
+            continue
+        for a in network.devices[name].attachments:
+            if a.ipv4:
+                lans.setdefault(a.zone, {}).setdefault(name, []).append(str(a.ipv4.network))
+    out = []
+    for zone, by_dev in sorted(lans.items()):
+        pes = sorted(by_dev)
+        ahead = len(pes) - 1 if len(pes) <= MESH else RING
+        for i, src in enumerate(pes):
+            s, desc = network.devices[src], platform_of(src)
+            hops = tuple(Hop(desc.ifname(x.port, None, x.kind, x.port_name), x.peer_device,
+                             network.devices[x.peer_device].router_id, str(network.devices[x.peer_device].loopback4))
+                         for x in s.interfaces if x.igp and x.kind in ("uplink", "downlink") and x.peer_device)
+            for k in range(1, ahead + 1):
+                dst = pes[(i + k) % len(pes)]
+                d = network.devices[dst]
+                out.append(VpnPathCheck(src, dst, zone, s.zone_vrf(zone).name, tuple(sorted(set(by_dev[dst]))),
+                                        d.zone_vrf(zone).rd, s.zone_vrf(zone).rt, hops))
+    return out
+
+
+def routes(network: Network, devices: set[str], management: list[str], platform_of=None) -> list[RouteCheck]:
+    """`platform_of(device)`: its platform descriptor. Zones only passing through a device have a
+    VRF there on VRF-lite platforms only; on MPLS ones labels carry them (no VRF to look into)."""
     out = []
     for name in sorted(devices):
         d = network.devices[name]
-        for v in (*d.vrfs, *d.transit_vrfs):
+        lite = platform_of is None or platform_of(name).vrf_lite
+        for v in (*d.vrfs, *(d.transit_vrfs if lite else ())):
             for block in management:
                 out.append(RouteCheck(name, v.name, v.zone, block, "nothing reaches the management zone"))
             if v.kind != "internet":

@@ -40,17 +40,14 @@ def rendered(intent: Path) -> dict[str, str]:
 
 
 def verify_until_clean(intent: Path, lab: str, capsys, timeout: float = CONVERGE) -> str:
-    """Verify until the network has converged (or the timeout); returns the last report."""
-    deadline = time.monotonic() + timeout
-    while True:
-        code = cli("verify", str(intent), "--lab", lab, "--format", "json")
-        out = capsys.readouterr().out
-        if code == 0 or time.monotonic() > deadline:
-            report = json.loads(out)
-            bad = [f"{f['check']} {f['subject']} [{f['zones']}]: {f['detail']}" for f in report["findings"] if not f["ok"]]
-            assert code == 0, "verify failed:\n" + "\n".join(bad[:30])
-            return out
-        time.sleep(5)
+    """Verify right after apply: it waits for the network to settle, and only what is still wrong
+    after `timeout` seconds fails."""
+    code = cli("verify", str(intent), "--lab", lab, "--format", "json", "--settle", str(timeout))
+    out = capsys.readouterr().out
+    report = json.loads(out)
+    bad = [f"{f['check']} {f['subject']} [{f['zones']}]: {f['detail']}" for f in report["findings"] if not f["ok"]]
+    assert code == 0 and report["settled"], "verify failed:\n" + "\n".join(bad[:30])
+    return out
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +63,7 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     name = lab("e")
     inv = str(intent_dir.root)
     plan = str(tmp_path / "plan.json")
-    assert cli("lab", "up", inv, "--name", name) == 0
+    assert cli("lab", "up", inv, "--design", "lite", "--name", name) == 0
     capsys.readouterr()
 
     # 1. Every router starts minimal: the plan changes all of them.
@@ -91,7 +88,7 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     after = rendered(intent_dir.root)
     affected = {n for n in after if after[n] != before.get(n)}
     assert new in affected and len(affected) < len(after) / 2
-    assert cli("lab", "up", inv, "--name", name) == 0
+    assert cli("lab", "up", inv, "--design", "lite", "--name", name) == 0
     assert cli("plan", inv, "--lab", name, "-o", plan, "--detailed-exitcode") == 2
     assert {d.name for d in Plan.read(plan).changes} == affected
     assert cli("apply", plan, inv, "--lab", name, "--yes") == 0
@@ -102,7 +99,7 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     intent_dir.replace("departments.yaml", "      - {site: jx-gqc}\n      - {site: gx-nn-la-cx}\n",  # stats joins
                        "      - {site: jx-gqc}\n      - {site: gx-nn-la-cx}\n      - {site: jx}\n      - {site: jx-nc}\n"
                        "      - {site: gx-nn}\n")
-    assert cli("lock", inv) == 0 and cli("lab", "up", inv, "--name", name) == 0
+    assert cli("lock", inv) == 0 and cli("lab", "up", inv, "--design", "lite", "--name", name) == 0
     assert cli("plan", inv, "--lab", name, "-o", plan, "--detailed-exitcode") == 2
     changed = sorted(d.name for d in Plan.read(plan).changes)
     victim = changed[0]
@@ -131,7 +128,7 @@ def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, 
     assert all(outcome[n].status == "changed" for n in targets if n != doomed)
     # Rolled back: the running daemons have their pre-change config now, and bgpd gets its own
     # from the saved config when it restarts — the router is exactly as before.
-    assert cli("lab", "up", inv, "--name", name) == 0  # restarts the dead daemons
+    assert cli("lab", "up", inv, "--design", "lite", "--name", name) == 0  # restarts the dead daemons
     assert ssh(name, doomed, "vtysh -c 'show running-config'").stdout == pre
     assert cli("plan", inv, "--lab", name, "-o", plan, "--detailed-exitcode") == 2
     assert [d.name for d in Plan.read(plan).changes] == [doomed]  # exactly what was rolled back
@@ -166,7 +163,7 @@ def test_verify_names_both_zones_of_a_leak(lab, intent_dir, tmp_path, capsys):
     validate rejects two zones in one VRF): verify names both zones. Then an exit's firewall."""
     name = lab("l")
     inv, plan = str(intent_dir.root), str(tmp_path / "plan.json")
-    assert cli("lab", "up", inv, "--name", name, "--scope", "gx") == 0
+    assert cli("lab", "up", inv, "--design", "lite", "--name", name, "--scope", "gx") == 0
     assert cli("plan", inv, "--lab", name, "-o", plan) == 0
     assert cli("apply", plan, inv, "--lab", name, "--yes") == 0
     capsys.readouterr()
@@ -185,7 +182,7 @@ def test_verify_names_both_zones_of_a_leak(lab, intent_dir, tmp_path, capsys):
         subprocess.run(["ip", "netns", "exec", vrf["treasury"], *cmd], check=True)
     deadline = time.monotonic() + CONVERGE
     while True:
-        code = cli("verify", inv, "--lab", name, "--format", "json")
+        code = cli("verify", inv, "--lab", name, "--format", "json", "--settle", "0")
         report = json.loads(capsys.readouterr().out)
         leaks = [f for f in report["findings"] if not f["ok"] and f["check"] == "isolation"]
         if leaks or time.monotonic() > deadline:
@@ -201,7 +198,7 @@ def test_verify_names_both_zones_of_a_leak(lab, intent_dir, tmp_path, capsys):
     # Internet zone no longer gets out — verify names both.
     fw = f"{prefix_for(name)}-gx-nn-samr-fw1.ZW-INTERNET"
     subprocess.run(["ip", "netns", "exec", fw, "nft", "delete", "table", "inet", "netgen-exit"], check=True)
-    assert cli("verify", inv, "--lab", name, "--format", "json") == 1
+    assert cli("verify", inv, "--lab", name, "--format", "json", "--settle", "0") == 1
     bad = [f for f in json.loads(capsys.readouterr().out)["findings"] if not f["ok"]]
     assert any(f["subject"].startswith("the Internet (") and "server" not in f["subject"] and "LEAK" in f["detail"] and
                "firewall" in f["detail"] for f in bad), bad

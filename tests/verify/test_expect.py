@@ -72,6 +72,12 @@ def test_route_checks_cover_every_zone_vrf():
     pe1 = [r for r in rc if r.device == "jx-pe1"]
     assert {r.zone for r in pe1} == {v.zone for v in (*net.devices["jx-pe1"].vrfs, *net.devices["jx-pe1"].transit_vrfs)}
     assert not any(r.exact and r.zone == "internet" for r in rc)  # the Internet zone may have a default
+    # on the MPLS design a zone that only passes through has no VRF there: nothing to look into
+    from netgen.render.platform import load_platform
+
+    mpls = expect.routes(net, set(net.devices), expect.management_blocks(intent), lambda d: load_platform("frr_mpls"))
+    for name, d in net.devices.items():
+        assert {r.vrf for r in mpls if r.device == name} == {v.name for v in d.vrfs}, name
 
 
 class Answers:
@@ -101,6 +107,10 @@ def test_a_route_into_or_over_the_management_block_is_a_leak_but_a_default_route
     assert routes_into(default, "0.0.0.0/0", "ZW-PUB", exact=True) == []
     assert routes_into(Answers({("0.0.0.0/0", False): {"0.0.0.0/0": route()}}), "0.0.0.0/0", "ZW-PUB",
                        exact=True) == ["0.0.0.0/0"]
+    # the unreachable default closing a kernel VRF's table carries nothing anywhere (FRR's driver
+    # gives a reject next hop no address and no interface)
+    reject = {"0.0.0.0/0": [{"routing_table": "ZW-PUB", "protocol": "kernel", "next_hop": "", "outgoing_interface": ""}]}
+    assert routes_into(Answers({("0.0.0.0/0", False): reject}), "0.0.0.0/0", "ZW-PUB", exact=True) == []
 
 
 def test_igp_expectations_cover_both_ends_of_every_link_and_each_zone_copy():

@@ -36,9 +36,32 @@ class PlanningDriver(Protocol):
 
 @runtime_checkable
 class IgpReadingDriver(Protocol):
-    def get_igp_neighbors(self) -> list[dict]:
+    def get_igp_neighbors(self, protocols: tuple[str, ...] = ("isis", "ospf")) -> list[dict]:
         """IGP adjacencies for verify: dicts with `protocol` (isis | ospf), `vrf` ("default" for
-        the global table), `interface`, `neighbor` (IS-IS host name / OSPF router id), `up`."""
+        the global table), `interface`, `neighbor` (IS-IS host name / OSPF router id), `up` — of
+        `protocols` only (verify asks for what the design runs: a router without ospfd is no error)."""
+        ...
+
+
+@runtime_checkable
+class MplsReadingDriver(Protocol):
+    """What verify reads to prove an MPLS L3VPN design (LDP sessions, labelled VPN routes)."""
+
+    def get_ldp_neighbors(self) -> list[dict]:
+        """LDP sessions: dicts with `neighbor` (the peer's LSR id), `state`, `up` (operational),
+        `address_family`, `transport_address`, `uptime`."""
+        ...
+
+    def get_vrf_routes(self, vrf: str = "") -> dict:
+        """{vrf: {prefix: route}} of one VRF ("" = every VRF); a route is `protocol`, `selected`,
+        `installed`, `next_hop` (a VPN route's BGP next hop), `interface` (outgoing) and `labels`
+        (the pushed label stack, outermost first; [] when unlabelled)."""
+        ...
+
+    def get_vpn_route(self, prefix: str) -> list[dict]:
+        """The VPNv4 paths BGP holds for `prefix` (every RD): dicts with `rd`, `prefix`, `valid`,
+        `best`, `next_hop`, `accessible` (the next hop resolves), `remote_label` (None: none),
+        `route_targets` (["ASN:NN", …]), `originator`."""
         ...
 
 

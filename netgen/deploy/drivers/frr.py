@@ -140,9 +140,27 @@ class FrrDriver(NetworkDriver):
     def get_bgp_neighbors(self):
         return g.bgp_neighbors(self._vtysh("show bgp vrfs json"), self._vtysh("show bgp vrf all neighbors json"))
 
-    def get_igp_neighbors(self) -> list[dict]:
-        """netgen extension (verify): IS-IS and OSPF adjacencies, see frr_getters.igp_neighbors."""
-        return g.igp_neighbors(self._vtysh("show isis neighbor json"), self._vtysh("show ip ospf vrf all neighbor json"))
+    def get_igp_neighbors(self, protocols: tuple[str, ...] = ("isis", "ospf")) -> list[dict]:
+        """netgen extension (verify): IS-IS and OSPF adjacencies, see frr_getters.igp_neighbors.
+        `protocols`: only these — a router of the MPLS design runs no ospfd, and vtysh fails
+        asking for OSPF (seen in the lab guest)."""
+        return g.igp_neighbors(self._vtysh("show isis neighbor json") if "isis" in protocols else "",
+                               self._vtysh("show ip ospf vrf all neighbor json") if "ospf" in protocols else "")
+
+    def get_ldp_neighbors(self) -> list[dict]:
+        """netgen extension (verify): LDP sessions, see frr_getters.ldp_neighbors."""
+        return g.ldp_neighbors(self._vtysh("show mpls ldp neighbor json"))
+
+    def get_vrf_routes(self, vrf: str = "") -> dict:
+        """netgen extension (verify): {vrf: {prefix: route with its label stack}} of one VRF, or
+        of all; see frr_getters.vrf_routes."""
+        return g.vrf_routes(self._vtysh(f"show ip route vrf {vrf or 'all'} json"))
+
+    def get_vpn_route(self, prefix: str) -> list[dict]:
+        """netgen extension (verify): the VPNv4 paths BGP holds for `prefix`, every RD; see
+        frr_getters.vpn_paths."""
+        net = ipaddress.ip_network(prefix, strict=False)
+        return g.vpn_paths(self._vtysh(f"show bgp ipv4 vpn {net} json"))
 
     def get_network_instances(self, name: str = ""):
         out = g.network_instances(self._vtysh("show vrf"), self._vtysh("show interface vrf all json"),

@@ -306,3 +306,61 @@ def igp_neighbors(isis_text: str, ospf_text: str) -> list[dict]:
                             "interface": e.get("ifaceName", "").split(":")[0], "neighbor": rid,
                             "up": str(e.get("converged") or e.get("nbrState", "")).startswith("Full")})
     return out
+
+
+# ---------------------------------------------------------------- MPLS (verify of the production design)
+# Shapes as FRR 8.4.4 prints them, recorded in the lab guest (tests/verify/captures/README) and as
+# its source writes them: ldpd/ldp_vty_exec.c show_nbr_msg_json, zebra/zebra_vty.c
+# vty_show_ip_route (per-nexthop "labels", "resolver"), bgpd/bgp_route.c route_vty_out_detail
+# ("valid": false and nexthop "accessible": false on a path whose next hop does not resolve).
+
+
+def ldp_neighbors(text: str) -> list[dict]:
+    """`show mpls ldp neighbor json` → [{neighbor (LSR id), address_family, state, up (state
+    OPERATIONAL), transport_address, uptime}]. No neighbour at all: `{}` (no "neighbors" key)."""
+    doc = one_document(text) if text.strip() else {}
+    return [{"neighbor": str(n.get("neighborId", "")), "address_family": str(n.get("addressFamily", "")),
+             "state": str(n.get("state", "")), "up": n.get("state") == "OPERATIONAL",
+             "transport_address": str(n.get("transportAddress", "")), "uptime": str(n.get("upTime", ""))}
+            for n in doc.get("neighbors", [])]
+
+
+def vrf_routes(text: str) -> dict:
+    """`show ip route vrf V|all json` (one document per VRF) → {vrf: {prefix: route}}, the selected
+    route of each prefix (else the first): {protocol, selected, installed, next_hop (the first
+    hop: the BGP next hop of a VPN route), interface and labels (the label stack of the hop that
+    is in the FIB — for a VPN route over LDP [transport, VPN]; [VPN] alone towards an adjacent PE,
+    whose LDP label is implicit null)}."""
+    out: dict = {}
+    for doc in json_documents(text):
+        for prefix, entries in sorted(doc.items()) if isinstance(doc, dict) else ():
+            entries = [r for r in entries or [] if isinstance(r, dict)]
+            if not entries:
+                continue
+            r = next((x for x in entries if x.get("selected")), entries[0])
+            hops = r.get("nexthops") or []
+            fib = next((h for h in hops if h.get("fib")), hops[0] if hops else {})
+            out.setdefault(r.get("vrfName", DEFAULT_VRF), {})[r.get("prefix", prefix)] = {
+                "protocol": str(r.get("protocol", "")), "selected": bool(r.get("selected")),
+                "installed": bool(r.get("installed")), "next_hop": str(hops[0].get("ip", "")) if hops else "",
+                "interface": str(fib.get("interfaceName", "")), "labels": [int(x) for x in fib.get("labels", [])]}
+    return out
+
+
+def vpn_paths(text: str) -> list[dict]:
+    """`show bgp ipv4 vpn PREFIX json` (keyed by RD; `{}` when BGP has no such route) → one dict
+    per path: {rd, prefix, valid, best, next_hop, accessible, remote_label (None: none),
+    route_targets, originator}."""
+    out = []
+    for rd, entry in sorted(one_document(text).items()) if text.strip() else ():
+        if not isinstance(entry, dict):
+            continue
+        for p in entry.get("paths", []):
+            hop = (p.get("nexthops") or [{}])[0]
+            rts = str((p.get("extendedCommunity") or {}).get("string", "")).split()
+            out.append({"rd": rd, "prefix": str(entry.get("prefix", "")), "valid": bool(p.get("valid")),
+                        "best": bool((p.get("bestpath") or {}).get("overall")), "next_hop": str(hop.get("ip", "")),
+                        "accessible": bool(hop.get("accessible")), "remote_label": p.get("remoteLabel"),
+                        "route_targets": [x[3:] for x in rts if x.startswith("RT:")],
+                        "originator": str(p.get("originatorId", ""))})
+    return out

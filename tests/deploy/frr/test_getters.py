@@ -8,14 +8,17 @@ import inspect
 import pytest
 from napalm.base.test.getters import BaseTestGetters
 
-from netgen.deploy.drivers.base import IgpReadingDriver, PlanningDriver
+from netgen.deploy.drivers.base import IgpReadingDriver, MplsReadingDriver, PlanningDriver
 
 # netgen's documented extensions of napalm's API (netgen/deploy/drivers/base.py). napalm's
 # signature test reports any public method napalm.base lacks; these are checked against
 # netgen's protocol instead. (`get_route_to`'s keyword-only `vrf=` is outside what napalm
 # compares, so napalm's own check covers that method unchanged.)
 EXTENSIONS = {"candidate_commands": PlanningDriver.candidate_commands,
-              "get_igp_neighbors": IgpReadingDriver.get_igp_neighbors}
+              "get_igp_neighbors": IgpReadingDriver.get_igp_neighbors,
+              "get_ldp_neighbors": MplsReadingDriver.get_ldp_neighbors,
+              "get_vrf_routes": MplsReadingDriver.get_vrf_routes,
+              "get_vpn_route": MplsReadingDriver.get_vpn_route}
 
 
 @pytest.mark.usefixtures("set_device_parameters")
