@@ -101,7 +101,9 @@ def fresh_driver(host: Host):
 
 def describe(exc: BaseException, secrets: Secrets | None = None) -> str:
     """One line naming what went wrong, secrets masked."""
-    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    # every line, joined: a driver's detail (frr-reload's leftovers) is on the lines after the first
+    msg = "; ".join(line.strip() for line in str(exc).strip().splitlines() if line.strip())
+    msg = msg if len(msg) <= 1000 else msg[:1000] + " …"
     text = f"{type(exc).__name__}: {msg}" if msg else type(exc).__name__
     return secrets.mask(text) if secrets else text
 
