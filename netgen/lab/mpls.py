@@ -234,15 +234,15 @@ def up(network: Network, name: str, scope: list[str] | None, intent: str, progre
         say(f"bringing up IPsec on {len(new_tunnels)} Internet-carried link(s)")
         runner.script(ipsec.setup_script(new_tunnels), timeout=300)
     script = ["set -e", *(router_setup(r, r.netns in new_ns) for _, r in sorted(topo.routers.items()))]
-    if topo.trunks:
-        script.append(batch(topo.switch_netns, ["link set lo up", *(f"link set {t.name} up" for t in topo.trunks)]))
+    script += [batch(t.netns, ["link set lo up", f"link set {t.port} up"], force=t.netns not in new_ns)
+               for t in topo.trunks]
     new_hosts = [h for h in topo.hosts if h.netns not in state.hosts or h.netns in new_ns]
-    vlan_of = {netns: (t.name, vlan) for t in topo.trunks for vlan, netns in t.vlans.items()}
+    trunk_of = {netns: (t, vlan) for t in topo.trunks for vlan, netns in t.vlans.items()}
     for h in new_hosts:
-        trunk, vlan = vlan_of[h.netns]
-        sub = f"{trunk}.{vlan}"
-        script += [f"ip -n {q(topo.switch_netns)} link add link {trunk} name {sub} type vlan id {vlan}",
-                   f"ip -n {q(topo.switch_netns)} link set {sub} netns {q(h.netns)}",
+        t, vlan = trunk_of[h.netns]
+        sub = f"{t.port}.{vlan}"
+        script += [f"ip -n {q(t.netns)} link add link {t.port} name {sub} type vlan id {vlan}",
+                   f"ip -n {q(t.netns)} link set {sub} netns {q(h.netns)}",
                    f"ip -n {q(h.netns)} link set {sub} name eth0",
                    f"ip netns exec {q(h.netns)} sysctl -q -w net.ipv6.conf.all.accept_dad=0 "
                    "net.ipv6.conf.default.accept_dad=0 net.ipv6.conf.eth0.accept_dad=0",

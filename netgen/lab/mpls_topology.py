@@ -8,8 +8,10 @@ one this lab made:
   zone's VPN id); MPLS input on its IGP links and VRF devices is its config's (`mpls enable`);
 - a link: one veth pair `eth<port>` ↔ the peer's `eth<port>` (labels carry the zones: no copies);
 - a department's LAN: an 802.1q sub-interface `eth<port>.<vlan>` in its zone's VRF on the router;
-  the port's other end is a trunk `t<n>` in the lab's switch namespace, whose VLAN `t<n>.<vlan>`
-  is moved into the department host's namespace as `eth0` — real tagged frames on the wire;
+  the port's other end, of the same name, is a trunk in the router's switch namespace
+  `<prefix>-R.lan`, whose VLAN `eth<port>.<vlan>` is moved into the department host's namespace as
+  `eth0` — real tagged frames on the wire (names from the router and port alone: stable when the
+  intent grows);
 - an Internet-carried link (`ipsec`): `eth<port>` is a gretap on both ends whose underlay crosses
   the Internet namespace inside ESP (strongSwan IKEv2; ipsec.py) — routing runs over it unchanged;
 - an exit's Internet port: `eth<port>` in the Internet zone's VRF, its peer in the lab's Internet
@@ -20,6 +22,7 @@ probes are the same for both designs.
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 
 from ..model.types import Network
@@ -60,11 +63,12 @@ class MplsRouter:
 
 @dataclass
 class Trunk:
-    """An access port's far end in the switch namespace, and the host each VLAN leads to."""
+    """An access port's far end (same name) in its router's switch namespace, and the host each
+    VLAN leads to."""
 
-    name: str  # t<n> in the switch namespace
+    netns: str  # the switch namespace: <router netns>.lan
     router: str
-    port: str  # eth<port> on the router
+    port: str  # eth<port>, on the router and in the switch namespace
     vlans: dict[int, str] = field(default_factory=dict)  # VLAN → host namespace
 
 
@@ -75,14 +79,9 @@ class MplsTopology(Topology):
     ipsec: list[Veth] = field(default_factory=list)  # links carried over the Internet in IPsec (ipsec.py)
 
     @property
-    def switch_netns(self) -> str:
-        return f"{self.prefix}-sw"
-
-    @property
     def namespaces(self) -> list[str]:
         out = [r.netns for r in self.routers.values()] + [h.netns for h in self.hosts]
-        if self.trunks:
-            out.append(self.switch_netns)
+        out += list(dict.fromkeys(t.netns for t in self.trunks))
         if self.exits or self.ipsec:
             out.append(self.internet_netns)
         return out
@@ -114,7 +113,7 @@ def build_mpls_topology(network: Network, prefix: str, scope: list[str] | None =
             port = frr.ifname(a.port)
             trunk = trunks.get(port)
             if trunk is None:
-                trunk = trunks[port] = Trunk(f"t{len(topo.trunks)}", name, port)
+                trunk = trunks[port] = Trunk(f"{netns}.lan", name, port)
                 topo.trunks.append(trunk)
             if a.vlan in trunk.vlans:  # two departments on one LAN: one host stands for both
                 continue
@@ -126,11 +125,13 @@ def build_mpls_topology(network: Network, prefix: str, scope: list[str] | None =
         dummies = tuple(sorted({v.parent for v in vlans} - set(trunks)))
         topo.routers[name] = MplsRouter(name, netns, d.igp, vrfs, core, tuple(vlans), tuple(in_vrf), dummies)
         for t in trunks.values():
-            topo.veths.append(Veth(netns, t.port, topo.switch_netns, t.name))
+            topo.veths.append(Veth(netns, t.port, t.netns, t.port))
         if d.internet is not None:
             x = d.internet
             n = len(topo.exits)
-            spec = ExitSpec(name, netns, frr.ifname(x.port), f"x{n}", x.address, x.gateway, x.nat_pool,
+            # the Internet side named from the device (≤ 15 characters, stable when exits are added)
+            inet_if = f"x{zlib.crc32(name.encode()):08x}"
+            spec = ExitSpec(name, netns, frr.ifname(x.port), inet_if, x.address, x.gateway, x.nat_pool,
                             x.nat_first, x.nat_last, n, topo.internet_block)
             topo.exits.append(spec)
             topo.veths.append(Veth(netns, spec.ifname, topo.internet_netns, spec.inet_ifname))

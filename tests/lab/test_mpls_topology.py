@@ -110,3 +110,10 @@ def test_scope_limits_the_lab_to_a_subtree(network):
     t = build_mpls_topology(network, "ngx", ["gx"])
     assert set(t.routers) == {n for n in network.devices if n.startswith("gx-")}
     assert all(v.ns_a.startswith("ngx-gx") for v in t.veths)
+
+
+def test_names_stay_when_the_intent_grows(network):
+    """`up` after an intent change creates only what is new: every name the lab made before must
+    come out the same (a counter in a name would shift when a county is added in front)."""
+    whole, part = build_mpls_topology(network, "ngx"), build_mpls_topology(network, "ngx", ["gx"])
+    assert set(part.veths) <= set(whole.veths) and set(part.namespaces) <= set(whole.namespaces)
