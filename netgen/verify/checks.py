@@ -99,19 +99,17 @@ def _vpn_state(drv, vpn: list[VpnPathCheck], ldp: list[dict]) -> dict:
     and, for the broken ones, BGP's VPNv4 view of the prefix."""
     tables = drv.get_vrf_routes() or {}
     up = {n["neighbor"] for n in ldp if n.get("up")}
-    out, lookups, resolved = {}, 0, {}
+    out, lookups = {}, 0
     for c in vpn:
         for prefix in c.prefixes:
             route = (tables.get(c.vrf) or {}).get(prefix)
-            paths = None
+            paths = imported = None
             if not labelled(route) and lookups < VPN_LOOKUPS:
                 lookups += 1
                 paths = drv.get_vpn_route(prefix)
-                for p in paths or ():  # can the next hop be reached at all (global table)?
-                    hop = p.get("next_hop")
-                    if p["rd"] == c.rd and hop and hop not in resolved:
-                        resolved[hop] = bool(drv.get_route_to(destination=hop, vrf="default"))
-            out[(c, prefix)] = diagnose(c, prefix, route, up, paths, resolved)
+                if any(p["rd"] == c.rd and p["valid"] for p in paths) and not (route and route.get("installed")):
+                    imported = drv.get_vrf_bgp_paths(c.vrf, prefix)  # in the VRF's BGP table, but unusable?
+            out[(c, prefix)] = diagnose(c, prefix, route, up, paths, imported)
     return out
 
 
@@ -120,7 +118,7 @@ def labelled(route: dict | None) -> bool:
 
 
 def diagnose(c: VpnPathCheck, prefix: str, route: dict | None, ldp_up: set[str],
-             paths: list[dict] | None, resolved: dict[str, bool] | None = None) -> str | None:
+             paths: list[dict] | None, imported: list[dict] | None = None) -> str | None:
     """Where the VPN path from c.source to `prefix` (c.destination's LAN) breaks, or None. In the
     order a path is built: the VPNv4 route reaches the source (reflection, RD/RT), is valid and best
     (its next hop resolves), is imported into the VRF with a label, and leaves over an interface
@@ -148,11 +146,12 @@ def diagnose(c: VpnPathCheck, prefix: str, route: dict | None, ldp_up: set[str],
         return (f"VPNv4 route (RD {c.rd}) not valid/best: next hop {hop} "
                 f"{'unresolved' if not mine[0]['accessible'] else 'not chosen'} — no labelled path (LDP / inter-AS)")
     if not (route and route.get("installed")):
-        hop = best["next_hop"]
-        if (resolved or {}).get(hop) is False:
-            # imported, but unusable: BGP marks the VRF copy inaccessible (seen in the lab guest)
-            return (f"VPNv4 route (RD {c.rd}) not usable in VRF {c.vrf}: next hop {hop} ({c.destination}'s "
-                    f"loopback) has no route in the global table — no labelled path to it (LDP within an AS; "
+        if imported and not any(p["valid"] for p in imported):
+            # imported, but BGP holds the VRF's copy invalid, its next hop inaccessible (seen in the
+            # lab guest: no route — or no labelled one — to the far PE's loopback)
+            hop = imported[0]["next_hop"] or best["next_hop"]
+            return (f"VPNv4 route (RD {c.rd}) imported into VRF {c.vrf} but unusable: next hop {hop} "
+                    f"({c.destination}'s loopback) inaccessible — no labelled path to it (LDP within an AS; "
                     f"across ASes, the inter-AS design)")
         if c.rt not in best["route_targets"]:
             return (f"VPNv4 route (RD {c.rd}) carries RT {', '.join(best['route_targets']) or 'none'}, "

@@ -128,8 +128,9 @@ class Recorded:
         # recorded for 10.36.16.128/25; jx-nc-pe1's other public LANs are exported the same way
         return [dict(p, prefix=prefix) for p in g.vpn_paths(capture("bgp_vpn_prefix.json"))]
 
-    def get_route_to(self, destination, vrf=""):  # the far PE's loopback, in the global table
-        return {f"{destination}/32": [{"protocol": "isis"}]} if self.reachable else {}
+    def get_vrf_bgp_paths(self, vrf, prefix):  # as the lab showed it, "(inaccessible) … invalid"
+        return [] if self.reachable else [{"valid": False, "best": False, "next_hop": "10.255.0.14",
+                                           "accessible": False}]
 
     reachable = True
 
@@ -153,13 +154,15 @@ def test_a_route_target_not_imported_is_named_with_zone_prefix_and_rt():
 
 
 def test_a_next_hop_with_no_route_is_named_as_the_missing_labelled_path():
-    """Seen on the example's MPLS lab: a PE of another AS is reachable by BGP (the VPNv4 route is
-    valid on the reflector's word) but its loopback is in no table here — the inter-AS design."""
+    """Seen on the example's MPLS lab: the VPNv4 route of a PE in another AS is valid (on the
+    reflector's word) and imported, but the VRF's copy is invalid, its next hop inaccessible: no
+    labelled path to that PE's loopback — the inter-AS design."""
     c = gqc_to_nc()
     drv = Recorded(routes="ip_route_vrf_pub_absent.json")
     drv.reachable = False
     (f,) = judge(GetterChecks(vpn=[c]), {"jx-gqc-pe1": read_device(drv, "jx-gqc-pe1", GetterChecks(vpn=[c]))})
-    assert not f.ok and "next hop 10.255.0.14 (jx-nc-pe1's loopback) has no route in the global table" in f.detail
+    assert not f.ok and "imported into VRF ZW-PUB but unusable: next hop 10.255.0.14 (jx-nc-pe1's loopback) " \
+        "inaccessible — no labelled path" in f.detail
 
 
 def test_diagnosis_order_vpn_route_validity_label_ldp():

@@ -64,6 +64,11 @@ class MplsReadingDriver(Protocol):
         `route_targets` (["ASN:NN", …]), `originator`."""
         ...
 
+    def get_vrf_bgp_paths(self, vrf: str, prefix: str) -> list[dict]:
+        """The paths BGP holds for `prefix` in `vrf` (imported VPN routes among them): dicts with
+        `valid`, `best`, `next_hop`, `accessible`."""
+        ...
+
 
 @runtime_checkable
 class ConfirmingDriver(Protocol):

@@ -162,6 +162,12 @@ class FrrDriver(NetworkDriver):
         net = ipaddress.ip_network(prefix, strict=False)
         return g.vpn_paths(self._vtysh(f"show bgp ipv4 vpn {net} json"))
 
+    def get_vrf_bgp_paths(self, vrf: str, prefix: str) -> list[dict]:
+        """netgen extension (verify): the paths BGP holds for `prefix` in `vrf` (imported VPN
+        routes among them); see frr_getters.vrf_bgp_paths."""
+        net = ipaddress.ip_network(prefix, strict=False)
+        return g.vrf_bgp_paths(self._vtysh(f"show bgp vrf {vrf} ipv{net.version} unicast {net} json"))
+
     def get_network_instances(self, name: str = ""):
         out = g.network_instances(self._vtysh("show vrf"), self._vtysh("show interface vrf all json"),
                                   self._vtysh("show running-config no-header"))

@@ -364,3 +364,17 @@ def vpn_paths(text: str) -> list[dict]:
                         "route_targets": [x[3:] for x in rts if x.startswith("RT:")],
                         "originator": str(p.get("originatorId", ""))})
     return out
+
+
+def vrf_bgp_paths(text: str) -> list[dict]:
+    """`show bgp vrf VRF ipv4 unicast PREFIX json` → one dict per path BGP holds in the VRF (an
+    imported VPN route among them): {valid, best, next_hop, accessible}. Same path fields as
+    vpn_paths (FRR 8.4 bgp_route.c); `{}` when the VRF has no such route. Seen in the lab guest: a
+    VPN route imported with its next hop unreachable is held here "(inaccessible) … invalid"."""
+    doc = one_document(text) if text.strip() else {}
+    out = []
+    for p in doc.get("paths", []) if isinstance(doc, dict) else ():
+        hop = (p.get("nexthops") or [{}])[0]
+        out.append({"valid": bool(p.get("valid")), "best": bool((p.get("bestpath") or {}).get("overall")),
+                    "next_hop": str(hop.get("ip", "")), "accessible": bool(hop.get("accessible"))})
+    return out

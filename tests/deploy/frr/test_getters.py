@@ -18,7 +18,8 @@ EXTENSIONS = {"candidate_commands": PlanningDriver.candidate_commands,
               "get_igp_neighbors": IgpReadingDriver.get_igp_neighbors,
               "get_ldp_neighbors": MplsReadingDriver.get_ldp_neighbors,
               "get_vrf_routes": MplsReadingDriver.get_vrf_routes,
-              "get_vpn_route": MplsReadingDriver.get_vpn_route}
+              "get_vpn_route": MplsReadingDriver.get_vpn_route,
+              "get_vrf_bgp_paths": MplsReadingDriver.get_vrf_bgp_paths}
 
 
 @pytest.mark.usefixtures("set_device_parameters")
