@@ -14,7 +14,6 @@ import secrets
 import shlex
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from ..model.types import Network
@@ -23,7 +22,7 @@ from .hosts import host_lines, internet_lines
 from .mpls_topology import MplsRouter, MplsTopology, build_mpls_topology
 from .router import MINIMAL_CONFIG
 from .runner import GuestRunner, LocalRunner, Runner
-from .ssh import SSHD, LabSsh
+from .ssh import LabSsh
 from .state import LabState, lab_dir, prefix_for
 from .system import FRR_LIBEXEC, LabError
 
@@ -170,7 +169,7 @@ table inet netgen-exit {{
 
 def up(network: Network, name: str, scope: list[str] | None, intent: str, progress=None, wait: float = 60.0,
        where: str = "auto"):
-    from .lite import UpResult, _parallel, check_name
+    from .lite import UpResult, check_name
 
     t0 = time.monotonic()
     say = progress or (lambda msg: None)
