@@ -14,7 +14,6 @@ import subprocess
 import time
 from pathlib import Path
 
-import pytest
 
 from netgen.cli import main
 from netgen.deploy.apply import Options, apply_plan
@@ -48,15 +47,6 @@ def verify_until_clean(intent: Path, lab: str, capsys, timeout: float = CONVERGE
     bad = [f"{f['check']} {f['subject']} [{f['zones']}]: {f['detail']}" for f in report["findings"] if not f["ok"]]
     assert code == 0 and report["settled"], "verify failed:\n" + "\n".join(bad[:30])
     return out
-
-
-@pytest.fixture(autouse=True)
-def env(tmp_path, monkeypatch):
-    secrets = tmp_path / "secrets.yaml"  # outside the intent; FRR configs reference no secret
-    secrets.write_text("aaa-shared-key: lab-aaa-key\nsnmp-auth: lab-auth-key\nsnmp-priv: lab-priv-key\n")
-    secrets.chmod(0o600)
-    monkeypatch.setenv("NETGEN_SECRETS", str(secrets))
-    monkeypatch.setenv("NETGEN_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
 
 
 def test_plan_apply_verify_change_stale_and_rollback(lab, intent_dir, tmp_path, capsys):

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 
 from netgen.cli import main
 from netgen.deploy.plan import Plan
@@ -67,15 +66,6 @@ def known_faults(report: dict, network) -> list[str]:
         if not cross:
             out.append(f"{f['check']} {f['subject']} [{f['zones']}]: {f['detail']}")
     return out
-
-
-@pytest.fixture(autouse=True)
-def env(tmp_path, monkeypatch):
-    secrets = tmp_path / "secrets.yaml"  # outside the intent; FRR configs reference no secret
-    secrets.write_text("aaa-shared-key: lab-aaa-key\nsnmp-auth: lab-auth-key\nsnmp-priv: lab-priv-key\n")
-    secrets.chmod(0o600)
-    monkeypatch.setenv("NETGEN_SECRETS", str(secrets))
-    monkeypatch.setenv("NETGEN_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
 
 
 def test_up_plan_apply_verify_replan_down_on_the_mpls_lab(lab, intent_dir, tmp_path, capsys):
