@@ -6,6 +6,7 @@ rest: routers keep their running config, which is what `plan` then compares agai
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -210,8 +211,6 @@ class RouterStatus:
 
 
 def status(name: str = "lab") -> tuple[LabState | None, list[RouterStatus]]:
-    import json
-
     check_name(name)
     state = LabState.load(name)
     if state is None:
@@ -225,16 +224,22 @@ def status(name: str = "lab") -> tuple[LabState | None, list[RouterStatus]]:
         bgp: dict[str, str] = {}
         if daemons.get("bgpd"):
             p = router.exec("vtysh -c 'show bgp vrf all summary json'", check=False, timeout=15)
-            try:
-                for vrf in json.loads(p.stdout or "{}").values():
-                    for fam in vrf.values() if isinstance(vrf, dict) else ():
-                        if isinstance(fam, dict):
-                            for peer, info in fam.get("peers", {}).items():
-                                bgp[peer] = info.get("state", "?")
-            except ValueError:
-                pass
+            bgp = bgp_states(p.stdout)
         out.append(RouterStatus(r, daemons, bgp))
     return state, out
+
+
+def bgp_states(summary_json: str) -> dict[str, str]:
+    """peer → BGP state, from `show bgp vrf all summary json` (empty if it is not JSON)."""
+    out: dict[str, str] = {}
+    try:
+        for vrf in json.loads(summary_json or "{}").values():
+            for fam in vrf.values() if isinstance(vrf, dict) else ():
+                if isinstance(fam, dict):
+                    out.update({peer: info.get("state", "?") for peer, info in fam.get("peers", {}).items()})
+    except ValueError:
+        pass
+    return out
 
 
 # ------------------------------------------------------------------ helpers
@@ -294,18 +299,19 @@ def _parallel(fn, items, workers: int = 8) -> None:
             pass
 
 
-def _wait_reachable(ssh: LabSsh, routers: list[str], timeout: float) -> None:
+def _wait_reachable(ssh: LabSsh, routers: list[str], timeout: float, workers: int = 8, per_try: float = 30) -> None:
+    """Until each router answers `vtysh` over SSH (both designs; the guest's are slower per try)."""
     def wait(name: str) -> None:
         deadline = time.monotonic() + timeout
         while True:
-            p = run(ssh.command(name, "vtysh -c 'show version'"), check=False, timeout=30)
+            p = run(ssh.command(name, "vtysh -c 'show version'"), check=False, timeout=per_try)
             if p.returncode == 0 and "FRRouting" in p.stdout:
                 return
             if time.monotonic() > deadline:
                 raise LabError(f"{name}: not reachable over SSH after {timeout:.0f} s: {p.stderr.strip()[:300]}")
             time.sleep(0.5)
 
-    _parallel(wait, routers)
+    _parallel(wait, routers, workers)
 
 
 def topology_of(network: Network, name: str, scope: list[str] | None = None) -> Topology:

@@ -169,7 +169,7 @@ table inet netgen-exit {{
 
 def up(network: Network, name: str, scope: list[str] | None, intent: str, progress=None, wait: float = 60.0,
        where: str = "auto"):
-    from .lite import UpResult, check_name
+    from .lite import UpResult, _wait_reachable, check_name
 
     t0 = time.monotonic()
     say = progress or (lambda msg: None)
@@ -178,10 +178,7 @@ def up(network: Network, name: str, scope: list[str] | None, intent: str, progre
         topo = build_mpls_topology(network, prefix_for(name), scope)
     except ValueError as exc:
         raise LabError(str(exc)) from exc
-    state = LabState.load(name)
-    if state is not None and state.design != "mpls":
-        raise LabError(f"lab `{name}` runs the {state.design} design: `netgen lab down --name {name}` first")
-    state = state or LabState(name, prefix_for(name), design="mpls")
+    state = LabState.load(name) or LabState(name, prefix_for(name), design="mpls")  # the design: checked by lab.up
     if state.routers and where not in ("auto", state.where):
         raise LabError(f"lab `{name}` runs on the {state.where}: `netgen lab down --name {name}` to move it")
     state.intent, state.scope = intent, list(scope or [])
@@ -287,7 +284,7 @@ def up(network: Network, name: str, scope: list[str] | None, intent: str, progre
 
     say("SSH into every router")
     ssh = _ssh(state, runner, topo)
-    _wait_ssh(ssh, todo, wait)
+    _wait_reachable(ssh, todo, wait, workers=4, per_try=120)  # 2 vCPUs; an SSH login ~1-5 s under TCG
     result.seconds = time.monotonic() - t0
     return result
 
@@ -335,25 +332,6 @@ def _ssh(state: LabState, runner: Runner, topo: MplsTopology) -> LabSsh:
     return ssh
 
 
-def _wait_ssh(ssh: LabSsh, routers: list[str], timeout: float) -> None:
-    import subprocess
-
-    from .lite import _parallel
-
-    def wait(name: str) -> None:
-        deadline = time.monotonic() + timeout
-        while True:
-            p = subprocess.run(ssh.command(name, "vtysh -c 'show version'"), capture_output=True, text=True,
-                               timeout=120)
-            if p.returncode == 0 and "FRRouting" in p.stdout:
-                return
-            if time.monotonic() > deadline:
-                raise LabError(f"{name}: not reachable over SSH after {timeout:.0f} s: {p.stderr.strip()[:300]}")
-            time.sleep(1)
-
-    _parallel(wait, routers, workers=4)
-
-
 def down(name: str) -> list[str]:
     """Power the guest off (everything the lab made lives in it), or, on the host, undo what the
     state records as the VRF-lite lab's down does; then remove the lab's directory."""
@@ -375,9 +353,8 @@ def down(name: str) -> list[str]:
 
 def router_status(name: str) -> list[tuple[str, dict[str, bool], dict[str, str]]]:
     """(router, daemon → running, BGP peer → state) for each router of an MPLS lab."""
-    import json
-
     from .handle import open_lab
+    from .lite import bgp_states
 
     lab = open_lab(name)
     d = lab.state.directory
@@ -394,15 +371,6 @@ def router_status(name: str) -> list[tuple[str, dict[str, bool], dict[str, str]]
     for chunk in out.split("### ")[1:]:
         head, *lines = chunk.splitlines()
         daemons = {ln.split()[1]: ln.startswith("up") for ln in lines if ln.startswith(("up ", "down "))}
-        bgp: dict[str, str] = {}
-        for ln in lines:
-            if ln.startswith("{"):
-                try:
-                    for vrf in json.loads(ln).values():
-                        for fam in vrf.values() if isinstance(vrf, dict) else ():
-                            if isinstance(fam, dict):
-                                bgp.update({p: i.get("state", "?") for p, i in fam.get("peers", {}).items()})
-                except ValueError:
-                    pass
+        bgp = bgp_states(next((ln for ln in lines if ln.startswith("{")), ""))
         result.append((head.strip(), daemons, bgp))
     return result
